@@ -1,0 +1,1 @@
+"""Building blocks of event sourcing: events, the event-type registry, aggregates, snapshots."""

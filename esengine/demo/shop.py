@@ -1,0 +1,244 @@
+"""A deterministic demo history of a small coffee shop, written through the real command handlers.
+
+Everything happens on a simulated clock over ``days`` days ending at ``end``: products are added
+and repriced, customers register, orders go through every lifecycle path (paid and shipped,
+cancelled before or after confirmation, abandoned), and a few commands are refused on purpose
+(shipping unpaid, cancelling a shipped order, a wrong payment, an invalid email) so the command log
+shows refusals too. The same seed and end give the same history.
+"""
+from __future__ import annotations
+
+import csv
+import heapq
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from esengine.application.context import CommandContext
+from esengine.domains.orders import commands as c
+from esengine.errors import EsEngineError
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "catalogue.csv"
+FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kai", "Lena",
+         "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wim", "Yuki", "Zoe"]
+LAST = ["Silva", "Novak", "Martin", "Jansen", "Kowalski", "Rossi", "Müller", "Dubois", "Haddad", "Okafor",
+        "Berg", "Costa", "Ivanova", "Lindqvist", "Moreau", "Nakamura", "Petrov", "Reyes", "Schmidt", "Tanaka"]
+USERS = ["shop-web", "shop-web", "shop-web", "alice.ops", "bob.warehouse", "carol.support"]
+CANCEL_REASONS = ["Customer changed their mind", "Payment not received in time", "Duplicate order",
+                  "Item out of stock", "Address could not be verified"]
+EVENTS_PER_ORDER = 4.4
+
+
+@dataclass
+class DemoSummary:
+    commands: int = 0
+    refused: int = 0
+    events: int = 0
+    orders: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+
+class _Shop:
+    def __init__(self, engine, rng: random.Random, start: datetime, end: datetime):
+        self.engine, self.rng, self.start, self.end = engine, rng, start, end
+        self.queue: list[tuple[datetime, int, Callable[[datetime], None]]] = []
+        self.seq = 0
+        self.customers: list[str] = []
+        self.products: list[str] = []
+        self.prices: dict[str, float] = {}
+        self.summary = DemoSummary()
+
+    def at(self, when: datetime, action: Callable[[datetime], None]) -> None:
+        if when <= self.end:
+            self.seq += 1
+            heapq.heappush(self.queue, (when, self.seq, action))
+
+    def run(self) -> None:
+        while self.queue:
+            when, _, action = heapq.heappop(self.queue)
+            action(when)
+
+    def send(self, command, when: datetime, correlation: str | None = None, causation: str | None = None):
+        rng = self.rng
+        ctx = CommandContext(user_id=rng.choice(USERS),
+                             correlation_id=correlation or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                             causation_id=causation,
+                             command_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                             occurred_at=when)
+        self.summary.commands += 1
+        try:
+            if isinstance(command, tuple):  # (command type, raw payload): validated like a form
+                result = self.engine.commands.submit(command[0], command[1], ctx)
+            else:
+                result = self.engine.commands.dispatch(command, ctx)
+        except EsEngineError as e:
+            self.summary.refused += 1
+            kind = type(e).__name__
+            self.summary.refusals[kind] = self.summary.refusals.get(kind, 0) + 1
+            return None
+        self.summary.events += len(result.events)
+        return result
+
+    def minutes(self, lo: float, hi: float) -> timedelta:
+        return timedelta(minutes=self.rng.uniform(lo, hi))
+
+
+def _load_catalogue() -> list[tuple[str, float]]:
+    with open(CATALOGUE, newline="", encoding="utf-8") as f:
+        return [(row["name"], float(row["price"])) for row in csv.DictReader(f)]
+
+
+def default_end() -> datetime:
+    """Midnight UTC today: the demo's history ends there (naive UTC)."""
+    now = datetime.now(timezone.utc)
+    return datetime(now.year, now.month, now.day)
+
+
+def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
+                  end: datetime | None = None) -> DemoSummary:
+    """Write a shop history of about ``events`` events through the command handlers."""
+    rng = random.Random(seed)
+    end = end or default_end()
+    start = end - timedelta(days=days)
+    shop = _Shop(engine, rng, start, end)
+    span = (end - start).total_seconds()
+    n_orders = max(1, int(events / EVENTS_PER_ORDER))
+    n_customers = max(5, n_orders // 12)
+
+    def add_product(name: str, price: float) -> Callable[[datetime], None]:
+        def act(when: datetime) -> None:
+            r = shop.send(c.AddProduct(name=name, price=price), when)
+            if r:
+                shop.products.append(r.value)
+                shop.prices[r.value] = price
+        return act
+
+    for i, (name, price) in enumerate(_load_catalogue()):
+        shop.at(start + timedelta(minutes=i), add_product(name, price))
+
+    def register(i: int) -> Callable[[datetime], None]:
+        def act(when: datetime) -> None:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            email = f"{first.lower()}.{last.lower()}{i}@example.com".replace("é", "e").replace("ü", "u")
+            if rng.random() < 0.01:
+                shop.send(("RegisterCustomer", {"name": f"{first} {last}", "email": email.replace("@", " at ")}),
+                          when)  # a typo in the form: refused by validation
+            r = shop.send(c.RegisterCustomer(name=f"{first} {last}", email=email), when)
+            if r:
+                shop.customers.append(r.value)
+        return act
+
+    for i in range(n_customers):
+        offset = 0.0 if i < n_customers // 5 else rng.random() * span * 0.9
+        shop.at(start + timedelta(hours=1, seconds=offset), register(i))
+
+    def reprice(when: datetime) -> None:
+        if shop.products:
+            pid = rng.choice(shop.products)
+            new = round(shop.prices[pid] * rng.choice([0.9, 0.95, 1.05, 1.1, 1.15]), 2)
+            if shop.send(c.ChangeProductPrice(product_id=pid, new_price=new), when):
+                shop.prices[pid] = new
+
+    for _ in range(max(3, n_orders // 30)):
+        shop.at(start + timedelta(days=1, seconds=rng.random() * span * 0.95), reprice)
+
+    def place_order(when: datetime) -> None:
+        if not shop.customers or not shop.products:
+            return
+        lines = [c.OrderLine(product_id=p, quantity=rng.choice([1, 1, 1, 2, 2, 3]))
+                 for p in rng.sample(shop.products, rng.choice([1, 1, 2, 2, 3]))]
+        r = shop.send(c.CreateOrder(customer_id=rng.choice(shop.customers), items=lines), when)
+        if not r:
+            return
+        shop.summary.orders += 1
+        oid, corr = r.value, r.events[0].metadata["correlation_id"]
+        lifecycle(oid, corr, r.events[0].event_id, when)
+
+    def lifecycle(oid: str, corr: str, cause: str, when: datetime) -> None:
+        def step(command_for: Callable[[], object], then: Callable[[datetime, object], None] | None = None):
+            def act(t: datetime) -> None:
+                r = shop.send(command_for(), t, corr, cause)
+                if then:
+                    then(t, r)
+            return act
+
+        roll = rng.random()
+        t = when
+        if roll < 0.35:
+            t += shop.minutes(2, 40)
+            shop.at(t, step(lambda: c.AddOrderItem(order_id=oid, product_id=rng.choice(shop.products),
+                                                   quantity=rng.choice([1, 2]))))
+        if roll > 0.97:
+            shop.at(t + shop.minutes(30, 600), step(lambda: c.CancelOrder(order_id=oid, reason=CANCEL_REASONS[0])))
+            return
+        t += shop.minutes(20, 360)
+        shop.at(t, step(lambda: c.ConfirmOrder(order_id=oid), lambda tt, r: after_confirm(oid, corr, cause, tt, r)))
+
+    def after_confirm(oid: str, corr: str, cause: str, when: datetime, confirmed) -> None:
+        if not confirmed:
+            return
+        roll = rng.random()
+        if roll < 0.06:
+            shop.at(when + timedelta(hours=rng.uniform(24, 96)),
+                    lambda t: shop.send(c.CancelOrder(order_id=oid, reason=CANCEL_REASONS[1]), t, corr, cause))
+            return
+        if roll < 0.08:  # the warehouse tries to ship before the money is in: refused
+            shop.at(when + shop.minutes(5, 60),
+                    lambda t: shop.send(c.ShipOrder(order_id=oid, tracking_number="TRK-EARLY"), t, corr, cause))
+        pay_at = when + timedelta(hours=rng.uniform(1, 48))
+
+        def pay(t: datetime) -> None:
+            total = shop.engine.repository("order").load(oid).state.total
+            if rng.random() < 0.02:  # a wrong amount first: refused
+                shop.send(c.ReceivePayment(order_id=oid, amount=round(total + 1, 2)), t, corr, cause)
+            if shop.send(c.ReceivePayment(order_id=oid, amount=total), t, corr, cause):
+                after_payment(oid, corr, cause, t)
+        shop.at(pay_at, pay)
+
+    def after_payment(oid: str, corr: str, cause: str, when: datetime) -> None:
+        if rng.random() < 0.03:
+            shop.at(when + timedelta(hours=rng.uniform(1, 30)),
+                    lambda t: shop.send(c.CancelOrder(order_id=oid, reason=rng.choice(CANCEL_REASONS[2:])),
+                                        t, corr, cause))
+            return
+        ship_at = when + timedelta(hours=rng.uniform(6, 72))
+        tracking = f"TRK-{rng.randrange(10**7, 10**8)}"
+
+        def ship(t: datetime) -> None:
+            if shop.send(c.ShipOrder(order_id=oid, tracking_number=tracking), t, corr, cause) and rng.random() < 0.02:
+                shop.at(t + timedelta(days=2),  # a late cancellation: refused, the order already shipped
+                        lambda tt: shop.send(c.CancelOrder(order_id=oid, reason="Arrived too late"), tt, corr, cause))
+        shop.at(ship_at, ship)
+
+    for _ in range(n_orders):
+        shop.at(start + timedelta(hours=2, seconds=rng.random() * (span - 7200)), place_order)
+
+    with engine.batch():
+        shop.run()
+    return shop.summary
+
+
+def create_demo_database(path, events: int = 20_000, seed: int = 7) -> bool:
+    """Create ``path`` with a demo history unless it exists; returns True if it was created.
+
+    The history is written into a temporary file beside it and renamed into place when complete,
+    so an interrupted first start leaves no half-written database behind.
+    """
+    import os
+    from pathlib import Path
+
+    from esengine.engine import Engine
+
+    path = Path(path)
+    if path.exists():
+        return False
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, partial.with_name(partial.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    with Engine(partial) as engine:
+        generate_demo(engine, events=events, seed=seed)
+    os.replace(partial, path)
+    return True

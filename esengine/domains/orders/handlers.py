@@ -1,0 +1,91 @@
+"""Command handlers: load, act, save. Plain functions, one per command."""
+from __future__ import annotations
+
+from typing import Callable
+
+from esengine.application.buses import CommandScope
+from esengine.domains.orders import commands as c
+from esengine.domains.orders.aggregates import Customer, Order, Product
+from esengine.domains.orders.events import LineItem
+from esengine.errors import ConcurrencyError, NotFound, ValidationError
+
+
+def _load(scope: CommandScope, aggregate_type: str, stream_id: str, what: str, expected: int | None = None):
+    try:
+        aggregate = scope.repository(aggregate_type).load(stream_id)
+    except NotFound:
+        raise NotFound(f"There is no {what} '{stream_id}'. Pick an existing one.") from None
+    if expected is not None and aggregate.version != expected:
+        raise ConcurrencyError(stream_id, expected, aggregate.version)
+    return aggregate
+
+
+def register_customer(cmd: c.RegisterCustomer, scope: CommandScope) -> str:
+    customer = Customer.register(scope.context.new_stream_id("customer"), cmd.name, cmd.email)
+    scope.save(customer)
+    return customer.id
+
+
+def change_customer_email(cmd: c.ChangeCustomerEmail, scope: CommandScope) -> str:
+    customer = _load(scope, "customer", cmd.customer_id, "customer")
+    customer.change_email(cmd.email)
+    scope.save(customer)
+    return customer.id
+
+
+def add_product(cmd: c.AddProduct, scope: CommandScope) -> str:
+    product = Product.add(scope.context.new_stream_id("product"), cmd.name, cmd.price)
+    scope.save(product)
+    return product.id
+
+
+def change_product_price(cmd: c.ChangeProductPrice, scope: CommandScope) -> str:
+    product = _load(scope, "product", cmd.product_id, "product")
+    product.change_price(cmd.new_price)
+    scope.save(product)
+    return product.id
+
+
+def create_order(cmd: c.CreateOrder, scope: CommandScope) -> str:
+    _load(scope, "customer", cmd.customer_id, "customer")
+    items = []
+    for i, line in enumerate(cmd.items):
+        try:
+            product = _load(scope, "product", line.product_id, "product")
+        except NotFound as e:
+            raise ValidationError(str(e), {f"items.{i}.product_id": str(e)}) from None
+        items.append(LineItem(product_id=product.id, quantity=line.quantity, unit_price=product.state.price))
+    order = Order.create(scope.context.new_stream_id("order"), cmd.customer_id, items)
+    scope.save(order)
+    return order.id
+
+
+def add_order_item(cmd: c.AddOrderItem, scope: CommandScope) -> str:
+    order = _load(scope, "order", cmd.order_id, "order", cmd.expected_version)
+    product = _load(scope, "product", cmd.product_id, "product")
+    order.add_item(product.id, cmd.quantity, product.state.price)
+    scope.save(order)
+    return order.id
+
+
+def _order_step(action: Callable[[Order, object], None]):
+    def handler(cmd, scope: CommandScope) -> str:
+        order = _load(scope, "order", cmd.order_id, "order", cmd.expected_version)
+        action(order, cmd)
+        scope.save(order)
+        return order.id
+    return handler
+
+
+HANDLERS = {
+    c.RegisterCustomer: register_customer,
+    c.ChangeCustomerEmail: change_customer_email,
+    c.AddProduct: add_product,
+    c.ChangeProductPrice: change_product_price,
+    c.CreateOrder: create_order,
+    c.AddOrderItem: add_order_item,
+    c.ConfirmOrder: _order_step(lambda o, cmd: o.confirm()),
+    c.ReceivePayment: _order_step(lambda o, cmd: o.receive_payment(cmd.amount)),
+    c.ShipOrder: _order_step(lambda o, cmd: o.ship(cmd.tracking_number)),
+    c.CancelOrder: _order_step(lambda o, cmd: o.cancel(cmd.reason)),
+}

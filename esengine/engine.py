@@ -1,0 +1,125 @@
+"""The engine: one DuckDB database, its event store and writer, and the domain wired onto it.
+
+Open one :class:`Engine` per database file per process (the app caches it); every thread reads
+through its own cursor and every write goes through the one writer.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from esengine.application.buses import CommandBus, EventPublisher, QueryBus
+from esengine.core.aggregate import Aggregate
+from esengine.core.events import EventRegistry
+from esengine.core.repository import Repository
+from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
+from esengine.errors import StoreUnavailable
+from esengine.projections.runner import ProjectionRunner
+from esengine.store.event_store import EventStore
+from esengine.store.schema import migrate
+from esengine.store.writer import GroupCommitWriter
+
+DEFAULT_DB_ENV = "ESENGINE_DB"
+DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "explorer.duckdb"
+
+
+def default_db_path() -> Path:
+    """The database the app opens: ``$ESENGINE_DB`` if set, else ``data/explorer.duckdb``."""
+    return Path(os.environ.get(DEFAULT_DB_ENV) or DEFAULT_DB_PATH)
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file sealed: no file or network access from SQL, settings locked.
+
+    All file I/O (imports, exports) goes through Python and Arrow instead, so the same connection
+    can serve the read-only SQL console safely.
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={"enable_external_access": False, "autoinstall_known_extensions": False,
+                                     "autoload_known_extensions": False})
+    except duckdb.IOException as e:
+        text = str(e)
+        if "lock" in text.lower():
+            raise StoreUnavailable(
+                f"The database {path} is in use by another process (probably the running app). "
+                "Stop that process, or work on a copy of the file.") from e
+        raise StoreUnavailable(f"The database {path} cannot be opened: {text}") from e
+    except duckdb.Error as e:
+        raise StoreUnavailable(f"The database {path} cannot be opened: {e}") from e
+    return con
+
+
+class Engine:
+    """Everything one database needs: store, writer, registry, buses, repositories, projections."""
+
+    def __init__(self, path: str | Path, domains: tuple[str, ...] = ("orders",)):
+        self.path = Path(path)
+        self.connection = connect(self.path)
+        try:
+            migrate(self.connection)
+            self.connection.execute("SET lock_configuration = true")
+            self.writer = GroupCommitWriter(self.connection)
+            self.store = EventStore(self.connection, self.writer)
+            self.registry = EventRegistry()
+            self.snapshots = SnapshotStore(self.store, self.writer)
+            self.publisher = EventPublisher()
+            self.repositories: dict[str, Repository] = {}
+            self.commands = CommandBus(self.repositories, self._log_command)
+            self.queries = QueryBus()
+            self.projections = ProjectionRunner(self.store, self.writer)
+            for name in domains:
+                _domain(name).register(self)
+        except Exception:
+            self.connection.close()
+            raise
+
+    def add_aggregate(self, aggregate_cls: type[Aggregate], policy: SnapshotPolicy) -> Repository:
+        repo = Repository(aggregate_cls, self.store, self.registry, self.snapshots, policy, self.publisher.publish)
+        self.repositories[aggregate_cls.aggregate_type] = repo
+        return repo
+
+    def repository(self, aggregate_type: str) -> Repository | None:
+        return self.repositories.get(aggregate_type)
+
+    @contextmanager
+    def batch(self, flush_every: int = 2000) -> Iterator["Engine"]:
+        """Run many commands on this thread and commit them in large groups (demo data, scripts).
+
+        Every command is still validated and checked as usual; its events are written when the
+        batch holds ``flush_every`` requests or ends. Loads see the batch's own aggregates.
+        """
+        with ExitStack() as stack:
+            for repo in self.repositories.values():
+                stack.enter_context(repo.identity_map())
+            stack.enter_context(self.writer.batch(flush_every))
+            yield self
+
+    def _log_command(self, row: dict[str, Any]) -> None:
+        self.writer.write_rows({"command_log": [row]})
+
+    def is_empty(self) -> bool:
+        return self.store.last_position() == 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _domain(name: str):
+    if name == "orders":
+        from esengine.domains import orders
+        return orders
+    raise StoreUnavailable(f"Unknown domain '{name}'; known: orders.")

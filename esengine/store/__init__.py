@@ -1,0 +1,1 @@
+"""The event store on DuckDB: schema and migrations, the single group-committing writer, reads."""

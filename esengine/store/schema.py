@@ -1,0 +1,82 @@
+"""The store's tables, created on first open; each release's changes are a numbered migration.
+
+``schema_info`` records the version reached, so a later release runs only the migrations after it.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from esengine.errors import StoreUnavailable
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE events (
+            position       BIGINT    NOT NULL PRIMARY KEY,
+            event_id       UUID      NOT NULL UNIQUE,
+            stream_id      VARCHAR   NOT NULL,
+            stream_type    VARCHAR   NOT NULL,
+            version        INTEGER   NOT NULL,
+            event_type     VARCHAR   NOT NULL,
+            schema_version INTEGER   NOT NULL,
+            data           JSON,
+            metadata       JSON,
+            occurred_at    TIMESTAMP NOT NULL,
+            recorded_at    TIMESTAMP NOT NULL,
+            UNIQUE (stream_id, version)
+        )""",
+        """CREATE TABLE snapshots (
+            stream_id      VARCHAR   NOT NULL,
+            stream_type    VARCHAR   NOT NULL,
+            version        INTEGER   NOT NULL,
+            state_schema   INTEGER   NOT NULL,
+            state          JSON      NOT NULL,
+            created_at     TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE checkpoints (
+            projection     VARCHAR   NOT NULL,
+            version        INTEGER   NOT NULL,
+            position       BIGINT    NOT NULL,
+            status         VARCHAR   NOT NULL,
+            live           BOOLEAN   NOT NULL,
+            error          VARCHAR,
+            error_position BIGINT,
+            updated_at     TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE command_log (
+            command_id     VARCHAR   NOT NULL,
+            command_type   VARCHAR   NOT NULL,
+            payload        JSON,
+            user_id        VARCHAR,
+            correlation_id VARCHAR,
+            stream_id      VARCHAR,
+            outcome        VARCHAR   NOT NULL,
+            error_kind     VARCHAR,
+            message        VARCHAR,
+            occurred_at    TIMESTAMP NOT NULL,
+            recorded_at    TIMESTAMP NOT NULL
+        )""",
+    ],
+}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Create or upgrade the schema in place; returns the version reached."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_info").fetchall()[0][0]
+    if current > SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"This database has schema version {current}, newer than this release understands "
+            f"({SCHEMA_VERSION}). Open it with a newer esengine, or choose another database file.")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for statement in _MIGRATIONS[version]:
+                con.execute(statement)
+            con.execute("INSERT INTO schema_info VALUES (?, now()::TIMESTAMP)", [version])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

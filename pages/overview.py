@@ -1,0 +1,41 @@
+"""Overview: what is in the store, at a glance."""
+import plotly.express as px
+import streamlit as st
+
+from esengine.store.statistics import events_per_type, overview
+from ui.engine import get_engine
+from ui.feedback import plain_errors
+from ui.formatting import local_and_utc
+
+st.title("Overview")
+st.caption("An event store keeps every change as an event, in order. This is what this one holds.")
+
+with plain_errors():
+    engine = get_engine()
+    o = overview(engine.store)
+    if o.events == 0:
+        st.info("The store is empty. Send a command on the Commands page, or import a history.")
+        st.stop()
+    cols = st.columns(5)
+    cols[0].metric("Events", f"{o.events:,}")
+    cols[1].metric("Streams", f"{o.streams:,}")
+    cols[2].metric("Event types", o.event_types)
+    cols[3].metric("Commands accepted", f"{o.commands_accepted:,}")
+    cols[4].metric("Commands refused", f"{o.commands_refused:,}")
+    st.markdown(f"**Time span** (when the events happened): {local_and_utc(o.first_occurred_at)} → "
+                f"{local_and_utc(o.last_occurred_at)}  \n**Last commit:** {local_and_utc(o.last_recorded_at)}")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Events per type")
+        per_type = events_per_type(engine.store)
+        fig = px.bar(per_type, x="events", y="event_type", color="stream_type", orientation="h",
+                     labels={"events": "events", "event_type": "", "stream_type": "stream type"})
+        fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=max(300, 28 * len(per_type)),
+                          margin={"l": 0, "r": 0, "t": 10, "b": 0})
+        st.plotly_chart(fig, key="overview_per_type")
+    with right:
+        st.subheader("Latest events")
+        latest = engine.store.read_frame(limit=15)
+        st.dataframe(latest[["position", "stream_id", "version", "event_type", "occurred_at"]],
+                     hide_index=True, key="overview_latest")
