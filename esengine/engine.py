@@ -65,7 +65,8 @@ class Engine:
         self.connection = connect(self.path)
         try:
             migrate(self.connection)
-            self.connection.execute("SET lock_configuration = true")
+            if not self.connection.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+                self.connection.execute("SET lock_configuration = true")  # (already set when shared in-process)
             self.writer = GroupCommitWriter(self.connection)
             self.store = EventStore(self.connection, self.writer)
             self.registry = EventRegistry()

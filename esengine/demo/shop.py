@@ -221,7 +221,7 @@ def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
     return shop.summary
 
 
-def create_demo_database(path, events: int = 20_000, seed: int = 7) -> bool:
+def create_demo_database(path, events: int = 20_000, seed: int = 7, end: datetime | None = None) -> bool:
     """Create ``path`` with a demo history unless it exists; returns True if it was created.
 
     The history is written into a temporary file beside it and renamed into place when complete,
@@ -239,6 +239,6 @@ def create_demo_database(path, events: int = 20_000, seed: int = 7) -> bool:
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
     with Engine(partial) as engine:
-        generate_demo(engine, events=events, seed=seed)
+        generate_demo(engine, events=events, seed=seed, end=end)
     os.replace(partial, path)
     return True

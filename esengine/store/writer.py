@@ -129,10 +129,7 @@ class GroupCommitWriter:
     def forget_versions(self) -> None:
         """Drop the cached stream versions (after a bulk load that bypassed :meth:`append`)."""
         with self._write_lock:
-            self._versions.clear()
-            self._versions_complete = False
-            self._next_position = self._cursor.execute(
-                "SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
+            self._resync()
 
     def bulk_insert(self, events: pa.Table) -> int:
         """Insert a prepared Arrow table of events (positions are assigned here); for imports and demos.
@@ -300,8 +297,7 @@ class GroupCommitWriter:
                 return
             r = accepted[0][0]
             r.error, r.done = self._translate(e, r, versions), True
-            self._versions.pop(r.stream_id, None)
-            self._versions_complete = False
+            self._resync()
             return
         self._next_position = position
         self._versions.update({k: v for k, v in planned.items()})
@@ -313,6 +309,13 @@ class GroupCommitWriter:
             committed.extend(stored)
         for listener in self.on_committed:
             listener(committed)
+
+    def _resync(self) -> None:
+        """After a failed commit, forget what may be stale: someone else may have written."""
+        self._versions.clear()
+        self._versions_complete = False
+        self._next_position = self._cursor.execute(
+            "SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
 
     @staticmethod
     def _translate(error: Exception, r: _Request, versions: dict[str, int]) -> BaseException:

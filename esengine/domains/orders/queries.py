@@ -35,7 +35,7 @@ class OrderQueries:
         return self._runner.live_table("orders", "orders")
 
     def get_order(self, query: GetOrder) -> dict[str, Any] | None:
-        rows = _dicts(self._store.cursor().execute(f'SELECT * FROM "{self._table()}" WHERE id = ?', [query.order_id]))
+        rows = _dicts(self._store.cursor().sql(f'SELECT * FROM "{self._table()}" WHERE id = ?', params=[query.order_id]))
         return rows[0] if rows else None
 
     def list_orders(self, query: ListOrders) -> OrderPage:
@@ -47,13 +47,13 @@ class OrderQueries:
         where = " AND ".join(clauses) or "TRUE"
         cur = self._store.cursor()
         total = cur.execute(f'SELECT count(*) FROM "{self._table()}" WHERE {where}', params).fetchall()[0][0]
-        rows = _dicts(cur.execute(f'SELECT * FROM "{self._table()}" WHERE {where} '
-                                  'ORDER BY updated_at DESC, id LIMIT ? OFFSET ?', params + [query.limit, query.offset]))
+        rows = _dicts(cur.sql(f'SELECT * FROM "{self._table()}" WHERE {where} '
+                              'ORDER BY updated_at DESC, id LIMIT ? OFFSET ?', params=params + [query.limit, query.offset]))
         return OrderPage(rows=rows, total_count=total)
 
 
-def _dicts(cursor) -> list[dict[str, Any]]:
-    rows = cursor.to_arrow_table().to_pylist()
+def _dicts(relation) -> list[dict[str, Any]]:
+    rows = relation.to_arrow_table().to_pylist()
     for row in rows:
         if isinstance(row.get("items"), str):
             row["items"] = json.loads(row["items"])

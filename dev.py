@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The project's two commands, for a fresh machine with nothing but Python 3.11:
+
+    python3 dev.py run     install what the app needs (into .venv) and start it on data/explorer.duckdb
+    python3 dev.py test    install what the tests need (.venv, and Debian's chromium if missing) and run them all
+
+Extra arguments go to streamlit or pytest (``python3 dev.py test tests/unit -x``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PY = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+
+
+def ensure_venv() -> None:
+    """Create .venv and install requirements.txt, unless it is already installed as it is now."""
+    if not PY.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    print("installing requirements ...", flush=True)
+    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           "-r", str(REQUIREMENTS)])
+    STAMP.write_text(digest)
+
+
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests (never a downloaded browser)."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("chromium is missing and cannot be installed here (needs root and apt-get); "
+              "the browser tests will say so.", flush=True)
+        return
+    print("installing Debian's chromium ...", flush=True)
+    subprocess.check_call(["apt-get", "update", "-qq"])
+    subprocess.check_call(["apt-get", "install", "-y", "-qq", "chromium"],
+                          env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test"):
+        print(__doc__)
+        return 2
+    ensure_venv()
+    os.chdir(ROOT)
+    if argv[0] == "run":
+        return subprocess.call([str(PY), "-m", "streamlit", "run", "app.py", *argv[1:]])
+    ensure_chromium()
+    return subprocess.call([str(PY), "-m", "pytest", *(argv[1:] or ["tests"])])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

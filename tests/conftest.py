@@ -1,0 +1,142 @@
+"""Shared fixtures: engines on real DuckDB files, a demo database, a running app and a browser."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+DEMO_END = datetime(2026, 6, 1)  # a fixed end, so the demo history is the same in every run
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A fresh, empty engine (Orders domain wired) on a DuckDB file in tmp_path."""
+    from esengine import Engine
+    with Engine(tmp_path / "store.duckdb") as e:
+        yield e
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A demo database (20k events, seed 7, ending 2026-06-01), built once per test session. Do not write to it:
+    use ``demo_copy`` or ``demo_engine``."""
+    from esengine.demo import create_demo_database
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    create_demo_database(path, end=DEMO_END)
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the demo database, free to change."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, target)
+    return target
+
+
+@pytest.fixture
+def demo_engine(demo_copy):
+    from esengine import Engine
+    with Engine(demo_copy) as e:
+        yield e
+
+
+@pytest.fixture
+def app_env(demo_copy, monkeypatch):
+    """For AppTest: point the app at a private demo copy, with a fresh engine cache."""
+    import streamlit as st
+    monkeypatch.setenv("ESENGINE_DB", str(demo_copy))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield demo_copy
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def app_server(demo_copy):
+    """A real `streamlit run app.py` on a free port over a private demo copy; yields its base URL."""
+    port = _free_port()
+    env = dict(os.environ, ESENGINE_DB=str(demo_copy))
+    log = open(demo_copy.with_suffix(".log"), "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app did not start; see {log.name}")
+            time.sleep(0.3)  # polling a port that is not open yet, not waiting for work to finish
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium through Playwright. Under CI=true a missing browser fails the test."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def wait_for_app(page) -> None:
+    """Wait until Streamlit has finished running the script (the status widget is gone)."""
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=120_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def app_test(path: str, timeout: float = 60):
+    """An AppTest of a project file given from the project root, e.g. ``app_test("pages/overview.py")``."""
+    from streamlit.testing.v1 import AppTest
+    return AppTest.from_file(str(ROOT / path), default_timeout=timeout)
