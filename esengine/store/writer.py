@@ -24,6 +24,7 @@ import pyarrow as pa
 from esengine.core.events import NewEvent, StoredEvent, as_utc_naive, utcnow
 from esengine.errors import ConcurrencyError, EsEngineError, ValidationError
 
+SMALL_INSERT = 16
 ANY_VERSION = -1
 """Pass as ``expected_version`` to append without a concurrency check (imports, follow-up events)."""
 
@@ -162,6 +163,24 @@ class GroupCommitWriter:
             self._versions_complete = False
             return n
 
+    def bulk_load(self, work: Callable[[duckdb.DuckDBPyConnection, int], int]) -> int:
+        """Run ``work(cursor, first_position)`` in ONE transaction under the write lock; for large imports.
+
+        ``work`` may stage data in temporary tables over many statements, then inserts events with
+        the gap-free positions ``first_position, first_position + 1, ...`` and returns how many it
+        inserted. If it raises, everything is rolled back and the store is unchanged.
+        """
+        with self._write_lock:
+            self._flush_queue_locked()
+            start = self._next_position
+            try:
+                n = self._in_transaction(lambda cur: work(cur, start))
+            finally:
+                self._versions.clear()
+                self._versions_complete = False
+            self._next_position = start + n
+            return n
+
     @contextmanager
     def batch(self, flush_every: int = 2000) -> Iterator["GroupCommitWriter"]:
         """A context in which this thread's appends are collected and committed together.
@@ -252,11 +271,16 @@ class GroupCommitWriter:
             [ids]).fetchall()
         return {r[0] for r in rows}
 
-    def _commit(self, requests: list[_Request]) -> None:
-        """Check, then write all accepted requests in one transaction (retry singly if it fails)."""
+    def _commit(self, requests: list[_Request], check_ids: bool = False) -> None:
+        """Check, then write all accepted requests in one transaction.
+
+        Event ids are looked up only when something points at a retry (a version mismatch, or the
+        unique constraint firing), so the common path costs one statement per group. If the group's
+        transaction fails, it is retried with the ids checked, and then request by request.
+        """
         try:
             versions = self._load_versions([r.stream_id for r in requests if r.stream_id])
-            existing = self._existing_ids([e.event_id for r in requests for e in r.events])
+            existing = self._existing_ids([e.event_id for r in requests for e in r.events]) if check_ids else set()
         except duckdb.Error as e:
             for r in requests:
                 r.error, r.done = EsEngineError(f"The store could not be read: {e}"), True
@@ -267,15 +291,18 @@ class GroupCommitWriter:
         accepted: list[tuple[_Request, list[StoredEvent]]] = []
         for r in requests:
             fresh = [e for e in r.events if e.event_id not in existing]
-            if r.stream_id is not None and r.events and not fresh:
-                r.result = AppendResult(r.stream_id, [], planned[r.stream_id])  # retried: a no-op
-                r.done = True
-                continue
             stored: list[StoredEvent] = []
             if r.stream_id is not None:
                 actual = planned[r.stream_id]
-                if r.expected_version not in (ANY_VERSION, actual) and not (r.events and len(fresh) < len(r.events)):
-                    r.error, r.done = ConcurrencyError(r.stream_id, r.expected_version, actual), True
+                if r.expected_version not in (ANY_VERSION, actual) and len(fresh) == len(r.events) and r.events:
+                    if not check_ids:  # perhaps a retried command whose events are already stored
+                        known = self._existing_ids([e.event_id for e in r.events])
+                        fresh = [e for e in fresh if e.event_id not in known]
+                    if len(fresh) == len(r.events):
+                        r.error, r.done = ConcurrencyError(r.stream_id, r.expected_version, actual), True
+                        continue
+                if r.events and not fresh:
+                    r.result, r.done = AppendResult(r.stream_id, [], actual), True  # a retry: a no-op
                     continue
                 for i, e in enumerate(fresh):
                     stored.append(StoredEvent(
@@ -290,17 +317,19 @@ class GroupCommitWriter:
             return
         try:
             self._in_transaction(lambda cur: self._write(cur, accepted))
-        except Exception as e:  # noqa: BLE001 - translated or retried below
-            if len(accepted) > 1:
-                for r, _ in accepted:
-                    self._commit([r])
-                return
-            r = accepted[0][0]
-            r.error, r.done = self._translate(e, r, versions), True
+        except Exception as e:  # noqa: BLE001 - retried or translated below
             self._resync()
+            if not check_ids:
+                self._commit([r for r, _ in accepted], check_ids=True)
+            elif len(accepted) > 1:
+                for r, _ in accepted:
+                    self._commit([r], check_ids=True)
+            else:
+                r = accepted[0][0]
+                r.error, r.done = self._translate(e, r, versions), True
             return
         self._next_position = position
-        self._versions.update({k: v for k, v in planned.items()})
+        self._versions.update(planned)
         self.commits += 1
         committed: list[StoredEvent] = []
         for r, stored in accepted:
@@ -327,7 +356,12 @@ class GroupCommitWriter:
 
     def _write(self, cur: duckdb.DuckDBPyConnection, accepted: list[tuple[_Request, list[StoredEvent]]]) -> None:
         events = [e for _, stored in accepted for e in stored]
-        if events:
+        if 0 < len(events) <= SMALL_INSERT:  # one prepared statement beats an Arrow round trip here
+            cur.execute("INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
+                        [v for e in events for v in (e.position, e.event_id, e.stream_id, e.stream_type, e.version,
+                                                     e.event_type, e.schema_version, _json(e.data),
+                                                     _json(e.metadata), e.occurred_at, e.recorded_at)])
+        elif events:
             table = pa.table({
                 "position": [e.position for e in events], "event_id": [e.event_id for e in events],
                 "stream_id": [e.stream_id for e in events], "stream_type": [e.stream_type for e in events],

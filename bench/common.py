@@ -1,0 +1,27 @@
+"""Helpers the benchmarks share: timing, medians, printing a figure beside its raw-DuckDB baseline."""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def median_ms(fn: Callable[[], object], repeat: int = 50) -> float:
+    return statistics.median(timed(fn) for _ in range(repeat)) * 1000
+
+
+def report(name: str, ours: float, raw: float, unit: str, higher_is_better: bool = True) -> None:
+    """One line: our figure, the raw-DuckDB baseline from the same run, and the ratio."""
+    ratio = (ours / raw) if raw else float("nan")
+    note = "of raw" if higher_is_better else "x raw time"
+    print(f"{name:<52} {ours:>14,.1f} {unit:<10} raw DuckDB {raw:>14,.1f} {unit:<10} ratio {ratio:6.2f} {note}")
