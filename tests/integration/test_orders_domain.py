@@ -158,3 +158,13 @@ def test_a_corrupt_snapshot_is_reported_and_the_state_comes_from_the_events(engi
     product = engine.repositories["product"].load(mug)
     assert product.state.price == 30 and product.snapshot_version is None
     assert any("does not fit" in w for w in product.load_warnings)
+
+
+def test_subscribers_hear_every_committed_event_and_a_failing_one_does_not_undo_the_commit(engine):
+    heard = []
+    engine.publisher.subscribe("CustomerRegistered", lambda e: heard.append((e.event_type, e.position)))
+    engine.publisher.subscribe("*", lambda e: 1 / 0)
+    customer = engine.commands.dispatch(c.RegisterCustomer(name="Ana", email="ana@example.com")).value
+    assert heard == [("CustomerRegistered", 1)]
+    assert engine.store.current_version(customer) == 1
+    assert "ZeroDivisionError" in engine.publisher.failures[0][1]
