@@ -110,6 +110,7 @@ class Engine:
         return self.store.last_position() == 0
 
     def close(self) -> None:
+        self.projections.close()  # stop the background worker before its connection goes
         self.connection.close()
 
     def __enter__(self) -> "Engine":

@@ -67,6 +67,12 @@ class Repository(Generic[A]):
         aggregate.load_warnings = warnings
         return aggregate
 
+    def from_snapshot(self, aggregate_id: str, version: int | None = None) -> A | None:
+        """The aggregate from its newest usable snapshot at or below ``version`` (None: no snapshot), so a
+        caller that needs the events after it too (time travel) can read them once. Corrupt or stale
+        snapshots are handled as in :meth:`load` (the aggregate's ``load_warnings`` say so)."""
+        return self._from_snapshot(aggregate_id, version)
+
     def _from_snapshot(self, aggregate_id: str, version: int | None) -> A | None:
         cls = self.aggregate_cls
         try:

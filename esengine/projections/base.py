@@ -2,7 +2,8 @@
 
 Handlers work on rows in memory (:class:`RowSet`); the runner loads the rows a batch of events
 touches in one query per table and writes the changed ones back as Arrow, so a batch costs a few
-statements however many events it holds.
+statements however many events it holds. A handler that asks for a row the batch did not preload
+gets it from the table on demand, so a projection's ``keys`` is an optimisation, never a trap.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from esengine.core.events import StoredEvent
+from esengine.errors import EsEngineError
 
 _ARROW_TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
                 "TIMESTAMP": pa.timestamp("us"), "JSON": pa.string(), "BOOLEAN": pa.bool_(), "DATE": pa.date32()}
@@ -38,6 +40,19 @@ class ReadModelTable:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([(c, _ARROW_TYPES[t]) for c, t in self.columns])
 
+    def select_from(self, source: str) -> str:
+        """``SELECT`` of every column from ``source``, JSON columns minified so both rebuild paths store the same text."""
+        return ", ".join(f'json("{c}")' if t == "JSON" else f'"{c}"' for c, t in self.columns) + f" FROM {source}"
+
+
+class ProjectionHandlerFailed(EsEngineError):
+    """A handler raised on ``event`` (a poison event); nothing of the batch was written yet."""
+
+    def __init__(self, event: StoredEvent, error: BaseException):
+        self.event, self.error = event, error
+        super().__init__(f"{event.event_type} at position {event.position} (stream {event.stream_id}) "
+                         f"made the handler fail: {type(error).__name__}: {error}")
+
 
 def handles(event_type: str) -> Callable:
     """Mark a projection method as the handler of ``event_type``: ``fn(self, event, rows)``."""
@@ -50,13 +65,17 @@ def handles(event_type: str) -> Callable:
 class RowSet:
     """The rows of one batch, in memory: handlers read and change them; changes are written at the end."""
 
-    def __init__(self, tables: dict[str, ReadModelTable]):
+    def __init__(self, tables: dict[str, ReadModelTable], loader: Callable[[str, Any], dict | None] | None = None):
         self._tables = tables
+        self._loader = loader
         self.rows: dict[str, dict[Any, dict[str, Any] | None]] = {name: {} for name in tables}
         self.dirty: dict[str, set[Any]] = {name: set() for name in tables}
 
     def get(self, table: str, key: Any) -> dict[str, Any] | None:
-        return self.rows[table].get(key)
+        known = self.rows[table]
+        if key not in known and self._loader is not None and key is not None:
+            known[key] = self._loader(table, key)  # not preloaded: read it now rather than miss it
+        return known.get(key)
 
     def put(self, table: str, row: dict[str, Any]) -> None:
         key = row[self._tables[table].key]
@@ -72,7 +91,8 @@ class Projection:
     """Base of projections. Subclasses set ``name``, ``version``, ``tables`` and mark handlers.
 
     ``keys(event)`` says which rows (table -> keys) an event's handler reads or writes, so the runner
-    can load them before the batch is applied.
+    can load them before the batch is applied. A projection may also offer a set-based rebuild
+    (:meth:`build_set_based`) that must give exactly the rows its handlers give.
     """
 
     name: ClassVar[str] = ""
@@ -94,61 +114,112 @@ class Projection:
     def event_types(self) -> tuple[str, ...]:
         return tuple(self._handlers)
 
+    @property
+    def has_set_based_rebuild(self) -> bool:
+        return type(self).build_set_based is not Projection.build_set_based
+
+    def table(self, name: str) -> ReadModelTable:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise EsEngineError(f"Projection '{self.name}' v{self.version} has no table '{name}'; "
+                            f"it has: {', '.join(t.name for t in self.tables)}.")
+
     def keys(self, event: StoredEvent) -> dict[str, Iterable[Any]]:
         raise NotImplementedError
 
-    def table_name(self, table: str, version: int | None = None) -> str:
-        """The physical table of a logical read-model table at a projection version."""
-        return f"rm_{self.name}_v{version or self.version}_{table}"
+    def table_name(self, table: str, version: int | None = None, scratch: str | None = None) -> str:
+        """The physical table of a logical read-model table at a projection version (or a scratch copy of it)."""
+        return f"rm_{self.name}_v{version or self.version}_{scratch + '_' if scratch else ''}{table}"
 
-    def create_tables(self, cur: duckdb.DuckDBPyConnection, version: int | None = None) -> None:
+    def create_tables(self, cur: duckdb.DuckDBPyConnection, version: int | None = None,
+                      scratch: str | None = None) -> None:
         for t in self.tables:
-            cur.execute(t.ddl(self.table_name(t.name, version)))
+            cur.execute(t.ddl(self.table_name(t.name, version, scratch)))
+
+    def drop_tables(self, cur: duckdb.DuckDBPyConnection, version: int | None = None,
+                    scratch: str | None = None) -> None:
+        for t in self.tables:
+            cur.execute(f'DROP TABLE IF EXISTS "{self.table_name(t.name, version, scratch)}"')
+
+    def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int) -> bool:
+        """Fill the (empty) tables named by ``physical(table)`` from the events up to position ``upto`` in SQL.
+
+        Returns False, having written nothing, when it cannot give the handlers' rows for this history
+        (the runner then applies the handlers instead).
+        """
+        raise NotImplementedError
 
     def apply_batch(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent],
-                    version: int | None = None) -> None:
-        """Apply events to the read-model tables of ``version`` through ``cur`` (caller owns the transaction)."""
+                    version: int | None = None, scratch: str | None = None) -> None:
+        """Apply events to the read-model tables of ``version`` through ``cur`` (caller owns the transaction).
+
+        Raises :class:`ProjectionHandlerFailed` naming the first event whose handler raised; then
+        nothing of this batch has been written, so the caller can apply the events before it.
+        """
         relevant = [e for e in events if e.event_type in self._handlers]
         if not relevant:
             return
         tables = {t.name: t for t in self.tables}
-        rows = RowSet(tables)
+        physical = {name: self.table_name(name, version, scratch) for name in tables}
+        rows = RowSet(tables, lambda table, key: _load_one(cur, tables[table], physical[table], key))
         wanted: dict[str, set[Any]] = {name: set() for name in tables}
         for event in relevant:
-            for table, keys in self.keys(event).items():
-                wanted[table].update(k for k in keys if k is not None)
+            try:
+                for table, keys in self.keys(event).items():
+                    wanted[table].update(k for k in keys if k is not None)
+            except Exception as e:  # noqa: BLE001 - malformed data is a poison event, named as such
+                raise ProjectionHandlerFailed(event, e) from e
         for name, keys in wanted.items():
             if keys:
-                self._load(cur, tables[name], self.table_name(name, version), keys, rows)
+                _load(cur, tables[name], physical[name], keys, rows)
         for event in relevant:
-            self._handlers[event.event_type](self, event, rows)
+            try:
+                self._handlers[event.event_type](self, event, rows)
+            except Exception as e:  # noqa: BLE001 - any handler bug stops this projection, not the store
+                raise ProjectionHandlerFailed(event, e) from e
         for name, keys in rows.dirty.items():
             if keys:
-                self._store(cur, tables[name], self.table_name(name, version), keys, rows)
+                _store(cur, tables[name], physical[name], keys, rows)
 
-    @staticmethod
-    def _load(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
-        found = cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))',
-                            [list(keys)]).to_arrow_table().to_pylist()
-        for row in found:
-            for c in table.json_columns:
-                if isinstance(row.get(c), str):
-                    row[c] = json.loads(row[c])
-            rows.rows[table.name][row[table.key]] = row
 
-    @staticmethod
-    def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
-        cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)])
-        live = [rows.rows[table.name][k] for k in keys if rows.rows[table.name].get(k) is not None]
-        if not live:
-            return
-        json_cols = table.json_columns
-        names = [c for c, _ in table.columns]
-        data = pa.Table.from_pylist(
-            [{c: (json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c)) for c in names}
-             for r in live], schema=table.arrow_schema())
-        cur.register("_rm_rows", data)
-        try:
-            cur.execute(f'INSERT INTO "{physical}" SELECT * FROM _rm_rows')
-        finally:
-            cur.unregister("_rm_rows")
+def _dicts(result) -> list[dict[str, Any]]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def _decode(table: ReadModelTable, row: dict[str, Any]) -> dict[str, Any]:
+    for c in table.json_columns:
+        if isinstance(row.get(c), str):
+            row[c] = json.loads(row[c])
+    return row
+
+
+def _load(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
+    found = _dicts(cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)]))
+    known = rows.rows[table.name]
+    known.update(dict.fromkeys(keys))  # absent keys are known to be absent: no second look
+    for row in found:
+        known[row[table.key]] = _decode(table, row)
+
+
+def _load_one(cur, table: ReadModelTable, physical: str, key: Any) -> dict[str, Any] | None:
+    found = _dicts(cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" = ?', [key]))
+    return _decode(table, found[0]) if found else None
+
+
+def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
+    cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)])
+    live = [rows.rows[table.name][k] for k in keys if rows.rows[table.name].get(k) is not None]
+    if not live:
+        return
+    json_cols = table.json_columns
+    names = [c for c, _ in table.columns]
+    data = pa.Table.from_pylist(
+        [{c: (json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c)) for c in names}
+         for r in live], schema=table.arrow_schema())
+    cur.register("_rm_rows", data)
+    try:
+        cur.execute(f'INSERT INTO "{physical}" SELECT {table.select_from("_rm_rows")}')
+    finally:
+        cur.unregister("_rm_rows")

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from esengine.core.snapshots import SnapshotPolicy
+from esengine.projections.runner import ASYNC
 from esengine.domains.orders import events
 from esengine.domains.orders.aggregates import Customer, Order, Product
 from esengine.domains.orders.handlers import HANDLERS
+from esengine.domains.orders.daily_sales import DailySalesProjection
 from esengine.domains.orders.projection import OrderProjection
+from esengine.domains.orders.projection_v2 import OrderProjectionV2
 from esengine.domains.orders.queries import GetOrder, ListOrders, OrderQueries
 
 
@@ -19,6 +22,8 @@ def register(engine, snapshot_every: dict[str, int] | None = None) -> None:
     for command_cls, handler in HANDLERS.items():
         engine.commands.register(command_cls, handler)
     engine.projections.register(OrderProjection())
+    engine.projections.register(OrderProjectionV2())  # beside v1, built on request (Projections page)
+    engine.projections.register(DailySalesProjection(), mode=ASYNC)
     queries = OrderQueries(engine.store, engine.projections)
     engine.queries.register(GetOrder, queries.get_order)
     engine.queries.register(ListOrders, queries.list_orders)

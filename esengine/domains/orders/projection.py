@@ -1,9 +1,10 @@
 """The seed's order read model: orders denormalized with customer and product details (version 1)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from esengine.core.events import StoredEvent
+from esengine.domains.orders.order_sql import build_orders
 from esengine.projections.base import Projection, ReadModelTable, RowSet, handles
 
 CUSTOMERS = ReadModelTable("customers", "id", (("id", "VARCHAR"), ("name", "VARCHAR"), ("email", "VARCHAR")))
@@ -22,6 +23,9 @@ class OrderProjection(Projection):
     version = 1
     description = "The seed's order read model: customer name and email, product names, totals, status label."
     tables = (CUSTOMERS, PRODUCTS, ORDERS)
+
+    def build_set_based(self, cur, physical: Callable[[str], str], upto: int) -> bool:
+        return build_orders(cur, physical, upto, shipped_label="'Shipped - ' || g.tracking")
 
     def keys(self, event: StoredEvent) -> dict[str, Iterable[Any]]:
         d = event.data

@@ -1,0 +1,66 @@
+"""Pages of events newest first (keyset paging by position), one event in detail, and the live tail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from esengine.core.events import StoredEvent
+from esengine.store.filters import EventFilter
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """Events of one page, newest first. ``next_before`` continues the listing (None on the last page)."""
+
+    rows: pd.DataFrame
+    next_before: int | None
+
+    @property
+    def empty(self) -> bool:
+        return self.rows.empty
+
+
+def event_page(store, where: EventFilter | None = None, before: int | None = None, size: int = 50) -> EventPage:
+    """Up to ``size`` matching events with a position below ``before``, newest first.
+
+    Paging by position rather than OFFSET keeps every page as fast as the first on millions of events.
+    """
+    flt = where or EventFilter()
+    if before is not None:
+        upper = before - 1 if flt.to_position is None else min(flt.to_position, before - 1)
+        flt = flt.with_(to_position=upper)
+    rows = store.read_frame(flt, limit=size + 1, descending=True)
+    more = len(rows) > size
+    rows = rows.head(size).reset_index(drop=True)
+    return EventPage(rows, int(rows["position"].iloc[-1]) if more else None)
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    """One event and what surrounds it: its stream's version now and the command that produced it."""
+
+    event: StoredEvent
+    stream_version: int
+    command: dict[str, Any] | None  # the command_log row (type, payload, user, outcome), if it was logged
+
+
+def event_detail(store, position: int) -> EventDetail:
+    """The event at ``position`` with its stream's version and its command; ``NotFound`` if none."""
+    event = store.get_event(position=position)
+    command = None
+    command_id = event.metadata.get("command_id")
+    if command_id:
+        cur = store.cursor().execute(
+            "SELECT command_type, CAST(payload AS VARCHAR) AS payload, user_id, outcome, occurred_at "
+            "FROM command_log WHERE command_id = ? AND outcome = 'accepted'", [command_id])
+        names = [d[0] for d in cur.description]
+        found = cur.fetchall()
+        command = dict(zip(names, found[0])) if found else None
+    return EventDetail(event, store.current_version(event.stream_id), command)
+
+
+def events_after(store, position: int, limit: int = 100) -> list[StoredEvent]:
+    """Events after ``position`` in commit order, at most ``limit`` (the live tail's query)."""
+    return store.read_all(after_position=position, limit=limit)

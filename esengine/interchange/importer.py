@@ -1,0 +1,398 @@
+"""Importing event histories: all or nothing, with versions assigned per stream in time order.
+
+How a file becomes events:
+
+* the file is read in batches (:mod:`.readers`) into a temporary staging table, inside ONE
+  transaction of the writer (:meth:`GroupCommitWriter.bulk_load`); any refusal rolls it all back,
+  so a malformed file leaves the store exactly as it was;
+* columns are mapped (:mod:`.mapping`): XES logs, esengine exports and CloudEvents are recognised;
+* times with a UTC offset are normalised to UTC; times without one are taken as UTC;
+* empty cells are absent values (the key is left out of the data), never the text "nan"; any
+  other text, such as the literal ``EMPTY`` some logs use, is kept as it is;
+* CSV columns whose every value is a number become numbers (not ones with leading zeros);
+* each stream's versions follow its times (file order breaks ties; a ``version`` column, as in
+  esengine's own exports, comes first), and positions follow the times across streams;
+* events without an id get one derived from their content (stream, place in the stream, type,
+  time, data), so importing the same file twice is refused as "already imported"; ids that are
+  not UUIDs (allowed in CloudEvents) are turned into UUIDs the same way.
+
+Streams that already exist are refused by default (``on_existing="refuse"``) with their names;
+with ``on_existing="append"`` the file's events are added after each stream's current version,
+whatever their times. After the import every registered projection catches up.
+"""
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import duckdb
+
+from esengine.core.events import utcnow
+from esengine.errors import EsEngineError, ImportRejected
+from esengine.interchange.mapping import ColumnMapping, recognise
+from esengine.interchange.readers import LINE, ROW, Source, columns_of, open_source, preview, read_batches
+
+ON_EXISTING = ("refuse", "append")
+RAW, EVENTS, READY = "_import_raw", "_import_events", "_import_ready"
+_INT = r"-?(0|[1-9][0-9]{0,17})"
+_FLOAT = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|-?0?\.[0-9]+"
+_HAS_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote."""
+
+    source: str
+    fmt: str
+    layout: str
+    events: int
+    streams: int
+    event_types: int
+    appended_streams: int
+    first_position: int
+    last_position: int
+    seconds: float
+    stream_types: list[str]
+    sample_stream: str | None  # the stream with the most events, to open in time travel
+
+    def summary(self) -> str:
+        text = (f"Imported {self.events:,} events in {self.streams:,} streams ({self.event_types:,} event types) "
+                f"from {self.source} [{self.layout} {self.fmt}] in {self.seconds:.1f} s")
+        if self.appended_streams:
+            text += f"; {self.appended_streams:,} streams already existed and were extended"
+        return text + f"; positions {self.first_position:,} to {self.last_position:,}."
+
+
+@dataclass
+class Preview:
+    """The first rows of a file, its columns and the mapping proposed for it (for the import page)."""
+
+    source: Source
+    columns: list[str]
+    rows: Any  # a pandas DataFrame
+    mapping: ColumnMapping | None
+
+
+def preview_file(file: Any, fmt: str | None = None, name: str | None = None, rows: int = 20) -> Preview:
+    """Read the head of a file: its columns, some rows, and the mapping recognised or guessed."""
+    from esengine.interchange.mapping import guess
+    source = open_source(file, fmt, name)
+    columns = columns_of(source)
+    return Preview(source, columns, preview(source, rows), guess(columns))
+
+
+def import_file(engine, file: Any, fmt: str | None = None, mapping: ColumnMapping | None = None,
+                stream_type: str | None = None, on_existing: str = "refuse", name: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    """Import a CSV, JSON lines, JSON (CloudEvents batch) or Parquet file into ``engine``'s store.
+
+    ``file`` is a path, bytes or a binary file object (``name`` then gives its file name, from which
+    the format is told unless ``fmt`` says it). ``mapping`` is needed only for layouts that are not
+    recognised. ``stream_type`` is the type of streams whose file gives none (default: the file's
+    stem). Raises :class:`ImportRejected` (with the line and column at fault) and writes nothing
+    when the file is refused. ``progress(fraction, message)`` reports long work.
+    """
+    if on_existing not in ON_EXISTING:
+        raise ImportRejected(f"on_existing must be one of {', '.join(ON_EXISTING)}, not '{on_existing}'.")
+    started = clock.perf_counter()
+    report = progress or (lambda fraction, message: None)
+    source = open_source(file, fmt, name)
+    job = _Import(source, mapping, stream_type or source.stem, on_existing, report)
+    try:
+        written = engine.writer.bulk_load(job.run)
+    except duckdb.Error as e:
+        raise EsEngineError(f"The import failed in the database ({type(e).__name__}: {e}); nothing was written.") \
+            from e
+    for i, projection in enumerate(engine.projections.registered):
+        report(0.9 + 0.1 * i / max(len(engine.projections.registered), 1), f"Updating projection {projection}")
+        engine.projections.catch_up(projection)
+    report(1.0, "Done")
+    return ImportResult(source.name, source.fmt, job.layout, written, job.streams, job.event_types,
+                        job.appended, job.first, job.first + written - 1, clock.perf_counter() - started,
+                        job.stream_types, job.sample_stream)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Import:
+    """One import's work inside the writer's transaction (see the module docstring)."""
+
+    def __init__(self, source: Source, mapping: ColumnMapping | None, stream_type: str, on_existing: str,
+                 progress: Progress):
+        self.source, self.mapping, self.stream_type = source, mapping, stream_type
+        self.on_existing, self.progress = on_existing, progress
+        self.layout, self.streams, self.event_types, self.appended, self.first = "custom", 0, 0, 0, 0
+        self.stream_types: list[str] = []
+        self.sample_stream: str | None = None
+
+    def run(self, cur: duckdb.DuckDBPyConnection, first_position: int) -> int:
+        self.cur, self.first = cur, first_position
+        try:
+            rows = self._stage()
+            if rows == 0:
+                raise ImportRejected(f"The file '{self.source.name}' holds no events (only a header, or blank).",
+                                     line=2 if self.source.fmt == "csv" else 1)
+            self.progress(0.6, "Checking the events")
+            columns = self._columns()
+            mapping = self.mapping or recognise(columns)
+            if mapping is None:
+                raise ImportRejected(
+                    "The columns of this file are not a known layout (XES, CloudEvents or an esengine export): "
+                    "say which columns hold the stream id, the event type and the time (a column mapping). "
+                    f"Its columns are: {', '.join(repr(c) for c in columns)}.")
+            mapping.check(columns)
+            self.layout = mapping.kind
+            self._prepare(mapping, columns)
+            self._check_events(mapping)
+            self._assign_versions()
+            self._check_ids(mapping)
+            self.progress(0.8, "Writing the events")
+            return self._insert()
+        finally:
+            for table in (RAW, EVENTS, READY):
+                cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # -- staging ----------------------------------------------------------------------------------
+    def _stage(self) -> int:
+        rows = 0
+        size = max(self.source.size, 1)
+        for batch in read_batches(self.source, lambda done, total: self.progress(0.6 * done / size,
+                                                                                  "Reading the file")):
+            self.cur.register("_import_batch", batch)
+            try:
+                if rows == 0:
+                    self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM _import_batch LIMIT 0")
+                self.cur.execute(f"INSERT INTO {RAW} BY NAME SELECT * FROM _import_batch")
+            except duckdb.Error as e:
+                raise ImportRejected(f"The rows near line {batch.column(ROW)[0]} do not fit the ones before them "
+                                     f"({e}).", line=batch.column(ROW)[0].as_py()) from e
+            finally:
+                self.cur.unregister("_import_batch")
+            rows += batch.num_rows
+        return rows
+
+    def _columns(self) -> list[str]:
+        described = self.cur.execute(f"DESCRIBE {RAW}").fetchall()
+        self.types = {r[0]: r[1] for r in described}
+        self.json = LINE in self.types
+        if not self.json:
+            return [r[0] for r in described if r[0] != ROW]
+        bad = self.cur.execute(f"SELECT {ROW}, {LINE} FROM {RAW} WHERE NOT json_valid({LINE}) "
+                               f"ORDER BY {ROW} LIMIT 1").fetchall()
+        if not bad:
+            bad = self.cur.execute(f"SELECT {ROW}, {LINE} FROM {RAW} WHERE json_type({LINE}::JSON) <> 'OBJECT' "
+                                   f"ORDER BY {ROW} LIMIT 1").fetchall()
+        if bad:
+            raise ImportRejected(f"This line is not a JSON object: {bad[0][1][:120]!r}. Each line (or each item "
+                                 "of a JSON array) must be one event as a JSON object.", line=bad[0][0])
+        return [r[0] for r in self.cur.execute(
+            f"SELECT k FROM (SELECT unnest(json_keys({LINE}::JSON)) AS k, {ROW} FROM {RAW}) "
+            "GROUP BY k ORDER BY min(" + ROW + ")").fetchall()]
+
+    # -- column expressions -----------------------------------------------------------------------
+    def _text(self, column: str) -> str:
+        """The column as text (stream ids, event types, times)."""
+        if self.json:
+            return f"json_extract_string({LINE}, {_lit(_json_path(column))})"
+        return f"CAST({_q(column)} AS VARCHAR)"
+
+    def _value(self, column: str) -> str:
+        """The column as a typed value for the event's data or metadata."""
+        if self.json:
+            return f"json_extract({LINE}, {_lit(_json_path(column))})"
+        return self.typed.get(column, _q(column))
+
+    def _infer_csv_types(self, columns: list[str]) -> None:
+        """Which text columns of a CSV hold only whole numbers or only numbers (over the whole file)."""
+        self.typed: dict[str, str] = {}
+        text_columns = [c for c in columns if self.types.get(c) == "VARCHAR"]
+        if self.source.fmt != "csv" or not text_columns:
+            return
+        checks = ", ".join(f"bool_and({_q(c)} IS NULL OR regexp_full_match({_q(c)}, {_lit(_INT)})), "
+                           f"bool_and({_q(c)} IS NULL OR regexp_full_match({_q(c)}, {_lit(_FLOAT)}))"
+                           for c in text_columns)
+        found = self.cur.execute(f"SELECT {checks} FROM {RAW}").fetchall()[0]
+        for i, c in enumerate(text_columns):
+            if found[2 * i]:
+                self.typed[c] = f"CAST({_q(c)} AS BIGINT)"
+            elif found[2 * i + 1]:
+                self.typed[c] = f"CAST({_q(c)} AS DOUBLE)"
+
+    def _time(self, column: str) -> str:
+        kind = "VARCHAR" if self.json else self.types[column]
+        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"timezone('UTC', {_q(column)})"
+        if kind.startswith("TIMESTAMP") or kind == "DATE":
+            return f"CAST({_q(column)} AS TIMESTAMP)"
+        if kind != "VARCHAR":
+            raise ImportRejected(f"The time column '{column}' holds {kind} values; it needs times such as "
+                                 "2024-05-01T10:00:00+02:00.", column=column)
+        text = self._text(column)
+        return (f"CASE WHEN regexp_matches({text}, {_lit(_HAS_OFFSET)}) "
+                f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) ELSE TRY_CAST({text} AS TIMESTAMP) END")
+
+    def _object(self, column: str) -> str:
+        """A column holding a whole JSON object (data or metadata); other JSON values are wrapped."""
+        value = f"json_extract({LINE}, {_lit(_json_path(column))})" if self.json else f"TRY_CAST({_q(column)} AS JSON)"
+        return (f"CASE WHEN {value} IS NULL THEN NULL WHEN json_type({value}) = 'OBJECT' THEN {value} "
+                f"ELSE json_object('value', {value}) END")
+
+    def _pairs(self, columns: list[str], mapping: ColumnMapping) -> str:
+        """A JSON object of the columns that are present in a row (absent and empty ones left out)."""
+        if not columns:
+            return "'{}'::JSON"
+        pairs = []
+        for c in columns:
+            value = self._value(c)
+            if mapping.kind == "cloudevents" and c == "source":  # esengine's own source says nothing new
+                value = f"CASE WHEN starts_with({self._text(c)}, '/esengine/') THEN NULL ELSE {value} END"
+            pairs.append(f"{_lit(c)}, {value}")
+        return f"json_merge_patch('{{}}', json_object({', '.join(pairs)}))"
+
+    def _data(self, mapping: ColumnMapping, columns: list[str]) -> str:
+        if self.json and mapping.data is None and mapping.data_object is None:
+            # Everything but the mapped keys, nested values untouched.
+            removed = ", ".join(f"{_lit(c)}, NULL" for c in mapping.used() + list(mapping.metadata) +
+                                list(mapping.ignore))
+            return f"json_merge_patch({LINE}::JSON, json_object({removed}))"
+        pairs = self._pairs(mapping.data_columns(columns), mapping)
+        if mapping.data_object:
+            return f"json_merge_patch(coalesce({self._object(mapping.data_object)}, '{{}}'::JSON), {pairs})"
+        return pairs
+
+    def _metadata(self, mapping: ColumnMapping) -> str:
+        pairs = self._pairs(list(mapping.metadata), mapping)
+        if mapping.metadata_object:
+            base = f"coalesce({self._object(mapping.metadata_object)}, '{{}}'::JSON)"
+            return f"CASE WHEN {pairs}::VARCHAR = '{{}}' THEN {base} ELSE json_merge_patch({base}, {pairs}) END"
+        origin = f"json_object('command', 'Import', 'source_file', {_lit(self.source.name)})"
+        return f"json_merge_patch({origin}, {pairs})"
+
+    # -- preparing and checking -------------------------------------------------------------------
+    def _prepare(self, mapping: ColumnMapping, columns: list[str]) -> None:
+        self._infer_csv_types(columns)
+        stream_type = _lit(self.stream_type)
+        if mapping.stream_type:
+            stream_type = f"coalesce(nullif({self._text(mapping.stream_type)}, ''), {stream_type})"
+        optional = {
+            "id_text": self._text(mapping.event_id) if mapping.event_id else "NULL::VARCHAR",
+            "version_hint": f"TRY_CAST({self._text(mapping.version)} AS BIGINT)" if mapping.version else "NULL::BIGINT",
+            "schema_text": self._text(mapping.schema_version) if mapping.schema_version else "NULL::VARCHAR",
+            "data_text": (f"{self._text(mapping.data_object)}" if mapping.data_object and not self.json
+                          else "NULL::VARCHAR"),
+        }
+        blank = ""
+        if self.source.fmt == "csv":  # blank lines: every cell empty
+            blank = "WHERE coalesce(" + ", ".join(_q(c) for c in columns) + ") IS NOT NULL"
+        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE {EVENTS} AS SELECT
+            {ROW} AS file_row, {self._text(mapping.stream_id)} AS stream_id, {stream_type} AS stream_type,
+            {self._text(mapping.event_type)} AS event_type, {self._text(mapping.time)} AS time_text,
+            {self._time(mapping.time)} AS occurred_at,
+            {', '.join(f'{expr} AS {name}' for name, expr in optional.items())},
+            {self._data(mapping, columns)} AS data, {self._metadata(mapping)} AS metadata
+            FROM {RAW} {blank}""")
+
+    def _first(self, where: str, columns: str = "file_row") -> list[Any] | None:
+        rows = self.cur.execute(f"SELECT {columns} FROM {EVENTS} WHERE {where} ORDER BY file_row LIMIT 1").fetchall()
+        return list(rows[0]) if rows else None
+
+    def _check_events(self, mapping: ColumnMapping) -> None:
+        for column, role in ((mapping.stream_id, "stream id"), (mapping.event_type, "event type")):
+            field = "stream_id" if role == "stream id" else "event_type"
+            bad = self._first(f"{field} IS NULL OR trim({field}) = ''")
+            if bad:
+                raise ImportRejected(f"This row has no {role}: every event needs one.", line=bad[0], column=column)
+        bad = self._first("time_text IS NULL OR trim(time_text) = ''")
+        if bad:
+            raise ImportRejected("This row has no time: every event needs one.", line=bad[0], column=mapping.time)
+        bad = self._first("occurred_at IS NULL", "file_row, time_text")
+        if bad:
+            raise ImportRejected(f"'{bad[1]}' is not a time this import understands; write times in ISO 8601, "
+                                 "e.g. 2024-05-01T10:00:00+02:00 (without an offset, UTC is assumed).",
+                                 line=bad[0], column=mapping.time)
+        if mapping.data_object and not self.json:
+            bad = self._first("data_text IS NOT NULL AND TRY_CAST(data_text AS JSON) IS NULL", "file_row, data_text")
+            if bad:
+                raise ImportRejected(f"The data {bad[1][:80]!r} is not JSON.", line=bad[0], column=mapping.data_object)
+        if mapping.event_id:
+            bad = self._first("id_text IS NULL OR trim(id_text) = ''")
+            if bad:
+                raise ImportRejected("This row has no event id.", line=bad[0], column=mapping.event_id)
+        if mapping.schema_version:
+            bad = self._first("schema_text IS NOT NULL AND TRY_CAST(schema_text AS INTEGER) IS NULL",
+                              "file_row, schema_text")
+            if bad:
+                raise ImportRejected(f"The schema version '{bad[1]}' is not a whole number.", line=bad[0],
+                                     column=mapping.schema_version)
+
+    def _assign_versions(self) -> None:
+        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE {READY} AS
+            WITH existing AS (
+                SELECT stream_id, max(version) AS current, any_value(stream_type) AS current_type FROM events
+                WHERE stream_id IN (SELECT DISTINCT stream_id FROM {EVENTS}) GROUP BY stream_id),
+            placed AS (
+                SELECT i.*, coalesce(x.current, 0) AS current, coalesce(x.current_type, i.stream_type) AS final_type,
+                    row_number() OVER (PARTITION BY i.stream_id ORDER BY i.version_hint NULLS LAST, i.occurred_at,
+                                       i.file_row) AS nth
+                FROM {EVENTS} i LEFT JOIN existing x USING (stream_id))
+            SELECT *, current + nth AS version,
+                coalesce(TRY_CAST(id_text AS UUID), md5(coalesce(id_text, concat_ws(chr(31), stream_id, nth,
+                    event_type, strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f'), CAST(data AS VARCHAR))))::UUID)
+                    AS event_id,
+                coalesce(TRY_CAST(schema_text AS INTEGER), 1) AS schema_version
+            FROM placed""")
+        self.streams, self.event_types, self.appended, self.stream_types = self.cur.execute(
+            f"SELECT count(DISTINCT stream_id), count(DISTINCT event_type), count(DISTINCT stream_id) "
+            f"FILTER (WHERE current > 0), list(DISTINCT final_type ORDER BY final_type) FROM {READY}").fetchall()[0]
+        self.sample_stream = self.cur.execute(
+            f"SELECT stream_id FROM {READY} GROUP BY stream_id ORDER BY count(*) DESC, stream_id LIMIT 1").fetchall()[0][0]
+
+    def _check_ids(self, mapping: ColumnMapping) -> None:
+        where = f" (column '{mapping.event_id}')" if mapping.event_id else ""
+        twice = self.cur.execute(f"""SELECT CAST(event_id AS VARCHAR), list(file_row ORDER BY file_row) FROM {READY}
+            GROUP BY event_id HAVING count(*) > 1 ORDER BY min(file_row) LIMIT 1""").fetchall()
+        if twice:
+            event_id, lines = twice[0]
+            raise ImportRejected(f"The event id {event_id}{where} appears twice in the file (first at line "
+                                 f"{lines[0]}): event ids must be unique.", line=lines[1], column=mapping.event_id)
+        stored = self.cur.execute(f"""SELECT r.file_row, CAST(r.event_id AS VARCHAR), count(*) OVER ()
+            FROM {READY} r JOIN events e ON e.event_id = r.event_id ORDER BY r.file_row LIMIT 1""").fetchall()
+        if stored:
+            line, event_id, n = stored[0]
+            raise ImportRejected(f"{n:,} events of this file are already in the store (the first is {event_id}): "
+                                 "it was probably imported before. Nothing was written.", line=line,
+                                 column=mapping.event_id)
+        if self.appended and self.on_existing == "refuse":
+            names = [r[0] for r in self.cur.execute(
+                f"SELECT DISTINCT stream_id FROM {READY} WHERE current > 0 ORDER BY stream_id LIMIT 5").fetchall()]
+            raise ImportRejected(
+                f"{self.appended:,} streams of this file already exist in the store "
+                f"({', '.join(repr(n) for n in names)}{', ...' if self.appended > 5 else ''}). Nothing was written. "
+                "To add the file's events after each stream's current version, import with "
+                "'append to existing streams' (command line: --append).")
+
+    def _insert(self) -> int:
+        return self.cur.execute(f"""INSERT INTO events
+            SELECT ? - 1 + row_number() OVER (ORDER BY sort_time, sort_row, stream_id, version) AS position,
+                event_id, stream_id, final_type, version, event_type, schema_version, data, metadata,
+                occurred_at, ?::TIMESTAMP
+            FROM (SELECT *, max(occurred_at) OVER w AS sort_time, max(file_row) OVER w AS sort_row FROM {READY}
+                  WINDOW w AS (PARTITION BY stream_id ORDER BY version ROWS UNBOUNDED PRECEDING))
+            ORDER BY position""", [self.first, utcnow()]).fetchall()[0][0]
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+__all__ = ["import_file", "preview_file", "ImportResult", "Preview", "ON_EXISTING"]

@@ -1,0 +1,75 @@
+"""The checkpoints table: how far each projection version has read, its status and its last error.
+
+Every function takes the cursor of the caller's transaction, so a checkpoint always moves together
+with the read-model rows it vouches for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from esengine.core.events import StoredEvent, utcnow
+from esengine.store.event_store import EVENT_COLUMNS
+
+NEW, REBUILDING, RUNNING, STOPPED = "new", "rebuilding", "running", "stopped"
+"""Statuses: never built; being (re)built; kept up to date; stopped at a poison event."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    projection: str
+    version: int
+    position: int
+    status: str
+    live: bool
+    error: str | None
+    error_position: int | None
+
+
+def read(cur, name: str, version: int) -> Checkpoint | None:
+    rows = cur.execute("SELECT projection, version, position, status, live, error, error_position "
+                       "FROM checkpoints WHERE projection = ? AND version = ?", [name, version]).fetchall()
+    return Checkpoint(*rows[0]) if rows else None
+
+
+def read_all(cur) -> dict[tuple[str, int], Checkpoint]:
+    rows = cur.execute("SELECT projection, version, position, status, live, error, error_position "
+                       "FROM checkpoints").fetchall()
+    return {(r[0], r[1]): Checkpoint(*r) for r in rows}
+
+
+def live_version(cur, name: str) -> int | None:
+    rows = cur.execute("SELECT version FROM checkpoints WHERE projection = ? AND live", [name]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def create(cur, name: str, version: int, status: str, live: bool) -> None:
+    cur.execute("INSERT INTO checkpoints VALUES (?, ?, 0, ?, ?, NULL, NULL, ?)", [name, version, status, live, utcnow()])
+
+
+def update(cur, name: str, version: int, **values: Any) -> None:
+    """Set some columns of one checkpoint row (``position``, ``status``, ``live``, ``error``...)."""
+    values["updated_at"] = utcnow()
+    sets = ", ".join(f'"{k}" = ?' for k in values)
+    cur.execute(f"UPDATE checkpoints SET {sets} WHERE projection = ? AND version = ?",
+                [*values.values(), name, version])
+
+
+def delete(cur, name: str, version: int) -> None:
+    cur.execute("DELETE FROM checkpoints WHERE projection = ? AND version = ?", [name, version])
+
+
+def read_events(cur, after: int, upto: int, limit: int | None = None) -> list[StoredEvent]:
+    """Events with ``after < position <= upto`` in position order, at most ``limit``."""
+    sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position"
+    params: list[Any] = [after, upto]
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    rel = cur.execute(sql, params)
+    names = [d[0] for d in rel.description]
+    return [StoredEvent.from_row(dict(zip(names, r))) for r in rel.fetchall()]
+
+
+def head(cur) -> int:
+    return cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchall()[0][0]

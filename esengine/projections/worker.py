@@ -1,0 +1,88 @@
+"""The background worker that runs asynchronous projections behind the writes.
+
+It is started explicitly (the app starts it; scripts and tests usually call ``catch_up`` instead).
+Each round applies at most ``batch_size`` events per projection version and then waits
+``interval`` seconds, so a burst of commands leaves a lag that visibly drains: that is the
+eventual consistency the Projections page demonstrates.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from esengine.core.events import utcnow
+from esengine.errors import EsEngineError
+
+if TYPE_CHECKING:
+    from esengine.projections.runner import ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionWorker:
+    """A daemon thread that catches up the asynchronous projections every ``interval`` seconds."""
+
+    def __init__(self, runner: "ProjectionRunner", interval: float = 2.0, batch_size: int = 1000):
+        self._runner = runner
+        self.interval, self.batch_size = interval, batch_size
+        self.paused = False
+        self.rounds = 0
+        self.last_round_at: datetime | None = None
+        self.last_error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread if it is not running yet (safe to call from every session)."""
+        with self._lock:
+            if self.running:
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="esengine-projections", daemon=True)
+            self._thread.start()
+            atexit.register(self.stop)  # never let the interpreter tear DuckDB down under a running round
+
+    def configure(self, interval: float | None = None, batch_size: int | None = None,
+                  paused: bool | None = None) -> None:
+        """Change the pace: seconds between rounds, events per round, or pause it (the lag then grows)."""
+        if interval is not None:
+            self.interval = max(0.1, float(interval))
+        if batch_size is not None:
+            self.batch_size = max(1, int(batch_size))
+        if paused is not None:
+            self.paused = paused
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            atexit.unregister(self.stop)
+            self._stop.set()
+            self._wake.set()
+            thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self.paused:
+                try:
+                    self._runner.catch_up_async(limit=self.batch_size)
+                    self.last_error = None
+                except (EsEngineError, duckdb.Error) as e:  # keep running: the next round may succeed
+                    self.last_error = str(e)
+                    log.warning("projection worker round failed: %s", e)
+                self.rounds += 1
+                self.last_round_at = utcnow()
+            self._wake.wait(self.interval)
+            self._wake.clear()

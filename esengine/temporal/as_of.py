@@ -1,0 +1,166 @@
+"""The state of every stream as of a moment: generically folded in DuckDB, or a read model replayed.
+
+The generic fold is the time-travel one (``esengine.timetravel.generic_fold``): each event's data is
+merged into the state in version order, later values winning. In SQL that is, per stream and key, the
+value of the latest event carrying the key. Only a key holding an object in several events needs the
+nested merge; those few streams are folded in Python with the very same function as time travel.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+import duckdb
+import pandas as pd
+
+from esengine.core.events import StoredEvent, as_utc_naive
+from esengine.errors import EsEngineError, NotFound, ValidationError
+from esengine.store.event_store import EVENT_COLUMNS, EventStore
+from esengine.store.filters import EventFilter
+from esengine.timetravel.generic_fold import fold_data
+
+TIME_COLUMNS = ("occurred_at", "recorded_at")
+REPLAY_BATCH = 50_000
+
+_FOLD_SQL = """
+WITH scope AS (
+    SELECT stream_id, stream_type, version, event_type, occurred_at, data FROM events
+    WHERE {where} AND {by} <= ?),
+heads AS (
+    SELECT stream_id, any_value(stream_type) AS stream_type, max(version) AS version,
+           arg_max(event_type, version) AS last_event_type,
+           min(occurred_at) AS created_at, max(occurred_at) AS updated_at
+    FROM scope GROUP BY stream_id),
+pairs AS (
+    SELECT stream_id, version, unnest(map_entries(TRY_CAST(data AS MAP(VARCHAR, JSON))), recursive := true)
+    FROM scope),
+latest AS (
+    -- a JSON null arrives as SQL NULL: keep it as JSON null, so that a later null wins as in the fold
+    SELECT stream_id, key, arg_max(coalesce(value, 'null'::JSON), version) AS value,
+           count(*) FILTER (WHERE json_type(value) = 'OBJECT') AS objects
+    FROM pairs GROUP BY stream_id, key),
+states AS (
+    SELECT stream_id, to_json(map_from_entries(list({{'key': key, 'value': value}}))) AS state,
+           max(objects) > 1 AS nested
+    FROM latest GROUP BY stream_id)
+SELECT h.stream_id, h.stream_type, h.version, h.last_event_type, h.created_at, h.updated_at,
+       coalesce(CAST(s.state AS VARCHAR), '{{}}') AS state, coalesce(s.nested, false) AS nested
+FROM heads h LEFT JOIN states s USING (stream_id)
+ORDER BY h.stream_id
+"""
+
+
+def _time_column(by: str) -> str:
+    if by not in TIME_COLUMNS:
+        raise ValidationError(f"Unknown clock '{by}': moments are read on occurred_at or recorded_at.",
+                              {"clock": "choose occurred_at or recorded_at"})
+    return by
+
+
+def history_span(store: EventStore, stream_type: str | None = None,
+                 by: str = "occurred_at") -> tuple[datetime | None, datetime | None]:
+    """The first and last moment of the history (of one stream type), or ``(None, None)`` if empty."""
+    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    column = _time_column(by)
+    return tuple(store.cursor().execute(f"SELECT min({column}), max({column}) FROM events WHERE {clause}",
+                                        params).fetchall()[0])  # type: ignore[return-value]
+
+
+def check_moment(store: EventStore, at: datetime, stream_type: str | None = None, by: str = "occurred_at") -> datetime:
+    """``at`` as naive UTC; ``ValidationError`` when it is before the history starts or there is none."""
+    if not isinstance(at, datetime):
+        raise ValidationError(f"That is not a moment: '{at}' is no date and time.", {"moment": "give a date and time"})
+    at = as_utc_naive(at)
+    first, last = history_span(store, stream_type, by)
+    what = f"streams of type '{stream_type}'" if stream_type else "events"
+    if first is None:
+        raise NotFound(f"There are no {what} in the store yet, so there is no state to show.")
+    if at < first:
+        detail = (f"{at:%Y-%m-%d %H:%M:%S} UTC is before the first of the {what} ({first:%Y-%m-%d %H:%M:%S} UTC); "
+                  f"pick a moment between then and {last:%Y-%m-%d %H:%M:%S} UTC")
+        raise ValidationError(f"The moment is before the history starts: {detail}.", {"moment": detail})
+    return at
+
+
+def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = None, by: str = "occurred_at",
+                  where: EventFilter | None = None) -> pd.DataFrame:
+    """The state of every stream (of ``stream_type``, or of all types) as of ``at``.
+
+    One row per stream that had events by then: ``stream_id, stream_type, version, last_event_type,
+    created_at, updated_at`` and ``state``, the generic fold of its events' data as JSON text.
+    ``by`` says which clock ``at`` is read on: ``occurred_at`` (default) or ``recorded_at``.
+    A moment before the history starts raises :class:`ValidationError`; an empty store, ``NotFound``.
+    """
+    column = _time_column(by)
+    at = check_moment(store, at, stream_type, by)
+    flt = (where or EventFilter()).with_(stream_types=(stream_type,) if stream_type else
+                                         (where.stream_types if where else ()))
+    clause, params = flt.where()
+    try:
+        frame = store.cursor().sql(_FOLD_SQL.format(where=clause, by=column),
+                                   params=params + [at]).df()
+    except duckdb.Error as e:
+        raise EsEngineError(f"The state as of {at} could not be computed: {e}") from e
+    nested = frame.index[frame["nested"]]
+    if len(nested):
+        frame.loc[nested, "state"] = [_fold_in_python(store, sid, column, at) for sid in frame.loc[nested, "stream_id"]]
+    return frame.drop(columns="nested")
+
+
+def _fold_in_python(store: EventStore, stream_id: str, column: str, at: datetime) -> str:
+    rows = store.cursor().execute(f"SELECT CAST(data AS VARCHAR) FROM events WHERE stream_id = ? AND {column} <= ? "
+                                  "ORDER BY version", [stream_id, as_utc_naive(at)]).fetchall()
+    return json.dumps(fold_data(r[0] for r in rows))
+
+
+def expand_states(frame: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """The as-of table with each state key as its own column (``state.<key>``), for display and download."""
+    head = frame if limit is None else frame.head(limit)
+    states = pd.json_normalize([json.loads(s) for s in head["state"]], max_level=0)
+    states.columns = [f"state.{c}" for c in states.columns]
+    for c in states.columns:  # lists and objects as JSON text, so every column has one plain type
+        if states[c].map(lambda v: isinstance(v, (list, dict))).any():
+            states[c] = states[c].map(lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v)
+    return pd.concat([head.drop(columns="state").reset_index(drop=True), states], axis=1)
+
+
+def read_model_as_of(engine, projection: str, at: datetime, by: str = "occurred_at") -> dict[str, pd.DataFrame]:
+    """A projection's read model as it was at ``at``: its events up to then, replayed into scratch tables.
+
+    Returns one DataFrame per read-model table (e.g. ``orders``, ``customers``, ``products``). The live
+    read model is not touched: the replay runs in a private in-memory database.
+    """
+    column = _time_column(by)
+    p = engine.projections.projection(projection)
+    scratch = duckdb.connect(":memory:", config={"enable_external_access": False})
+    try:
+        p.create_tables(scratch)
+        flt = EventFilter(event_types=p.event_types)
+        clause, params = flt.where()
+        cur = engine.store.cursor()
+        after = 0
+        while True:
+            rel = cur.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE {clause} AND {column} <= ? AND position > ? "
+                              "ORDER BY position LIMIT ?", params + [as_utc_naive(at), after, REPLAY_BATCH])
+            names = [d[0] for d in rel.description]
+            events = [StoredEvent.from_row(dict(zip(names, r))) for r in rel.fetchall()]
+            if not events:
+                break
+            p.apply_batch(scratch, events)
+            after = events[-1].position
+        return {t.name: scratch.execute(f'SELECT * FROM "{p.table_name(t.name)}" ORDER BY "{t.key}"').df()
+                for t in p.tables}
+    finally:
+        scratch.close()
+
+
+def read_model_of(engine, stream_type: str) -> tuple[str, str] | None:
+    """The projection and table that keep one row per stream of ``stream_type``, if one does.
+
+    Found by the naming convention of read models: the table is the stream type in the plural
+    (``order`` -> the ``orders`` table of the ``orders`` projection).
+    """
+    for name in engine.projections.registered:
+        for table in engine.projections.projection(name).tables:
+            if table.name in (stream_type, f"{stream_type}s"):
+                return name, table.name
+    return None

@@ -1,0 +1,177 @@
+"""Event browser: find any event fast, read it, and follow what caused it and what it caused."""
+import io
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from esengine.browsing import (event_detail, event_page, event_types, events_after, filter_from_params,
+                               filter_to_params, parse_position, search_streams, stream_types, streams_touched,
+                               swimlane_events)
+from esengine.interchange.export import export_events
+from ui.engine import get_engine
+from ui.event_views import event_detail_view, event_table, link, swimlane_chart
+from ui.feedback import plain_errors
+from ui.formatting import local_and_utc
+
+S = st.session_state
+PAGE_SIZE = 50
+FILTER_KEYS = {"stream": "events_stream", "stream_type": "events_stream_type", "event_type": "events_event_type",
+               "from": "events_from", "to": "events_to", "correlation": "events_correlation", "text": "events_text"}
+LIST_KEYS = ("stream_type", "event_type")
+
+
+def seed_from_link() -> None:
+    """A deep link's filter goes into the filter widgets, once per distinct link."""
+    link_params = {k: st.query_params.get(k, "") for k in FILTER_KEYS}
+    signature = urlencode(link_params)
+    if S.get("events_link_seen") == signature:
+        return
+    S["events_link_seen"] = signature
+    for name, key in FILTER_KEYS.items():
+        value = link_params[name]
+        S[key] = [v for v in value.split(",") if v] if name in LIST_KEYS else value
+
+
+def filter_widgets(store):
+    """The filter form; returns the EventFilter it describes (a bad value is reported per field)."""
+    c = st.columns([2, 2, 3])
+    c[0].text_input("Stream", key="events_stream", placeholder="an exact id, or order-*")
+    c[1].multiselect("Stream type", stream_types(store), key="events_stream_type")
+    c[2].multiselect("Event type", event_types(store), key="events_event_type")
+    c = st.columns([2, 2, 2, 2])
+    c[0].text_input("Occurred from (UTC)", key="events_from", placeholder="2026-05-01 or 2026-05-01T12:00Z")
+    c[1].text_input("Occurred before (UTC)", key="events_to", placeholder="2026-06-01")
+    c[2].text_input("Correlation id", key="events_correlation")
+    c[3].text_input("Text inside the data", key="events_text", placeholder="e.g. TRK- or an email")
+    values = {name: (",".join(S.get(key) or []) if name in LIST_KEYS else S.get(key) or "")
+              for name, key in FILTER_KEYS.items()}
+    return filter_from_params(values)
+
+
+def paging(signature: str) -> int | None:
+    """The ``before`` position of the page on show; a changed filter starts again at the newest."""
+    if S.get("events_filter_seen") != signature:
+        S["events_filter_seen"], S["events_pages"] = signature, [None]
+    return S["events_pages"][-1]
+
+
+def export_buttons(store, flt) -> None:
+    """Download buttons; the file is written only when one is pressed."""
+    def produce(fmt: str):
+        def run() -> bytes:
+            out = io.BytesIO()
+            export_events(store, flt, fmt, out)
+            return out.getvalue()
+        return run
+    c = st.columns(2)
+    c[0].download_button("Export the filtered events as CSV", produce("csv"), "events.csv", "text/csv",
+                         key="events_export_csv")
+    c[1].download_button("… as JSON lines", produce("jsonl"), "events.jsonl", "application/jsonl",
+                         key="events_export_jsonl")
+
+
+def events_tab(store, flt) -> int | None:
+    """The filtered, paged table; returns the position of the row the user selected, if any."""
+    params = filter_to_params(flt)
+    before = paging(urlencode(params))
+    page = event_page(store, flt, before=before, size=PAGE_SIZE)
+    total = store.count(flt)
+    st.markdown(f"**{total:,}** matching events, newest first · [link to this filter]({link('events', **params)})")
+    if page.empty:
+        missing = f"There is no stream '{flt.stream_id}'. " if flt.stream_id and not store.count(
+            flt.with_(**{f: None for f in ("occurred_from", "occurred_to", "correlation_id", "text")})) else ""
+        st.info(missing + "No event matches this filter. Widen the time range, clear a field, or check the ids.")
+        return None
+    shown = event_table(page.rows)
+    selection = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row",
+                             key="events_table", height=420)
+    c = st.columns([1, 1, 4])
+    if c[0].button("← Newer", key="events_newer", disabled=len(S["events_pages"]) == 1):
+        S["events_pages"].pop()
+        st.rerun()
+    if c[1].button("Older →", key="events_older", disabled=page.next_before is None):
+        S["events_pages"].append(page.next_before)
+        st.rerun()
+    c[2].caption(f"Page {len(S['events_pages'])}, {PAGE_SIZE} events a page. Select a row to see the event.")
+    export_buttons(store, flt)
+    rows = selection.selection.rows if selection else []
+    return int(shown["position"].iloc[rows[0]]) if rows else None
+
+
+def streams_tab(store) -> None:
+    c = st.columns([3, 2])
+    search = c[0].text_input("Stream id starts with (or a pattern with * and ?)", key="events_stream_search",
+                             placeholder="order-, customer-*, *a1b2*")
+    types = c[1].multiselect("Stream type", stream_types(store), key="events_stream_search_type")
+    found = search_streams(store, search, tuple(types), limit=100)
+    if found.rows.empty:
+        st.info("No stream matches. A search is a prefix unless it holds * or ?.")
+        return
+    rows = found.rows
+    for column in ("last_occurred_at", "last_recorded_at"):
+        rows[column] = rows[column].map(lambda t: local_and_utc(t.to_pydatetime()))
+    rows["events_link"] = rows["stream_id"].map(lambda s: link("events", stream=s))
+    rows["time_travel"] = [link("time_travel", stream=s, version=v) for s, v in zip(rows.stream_id, rows.version)]
+    st.dataframe(rows.drop(columns=["first_occurred_at", "last_position"]), hide_index=True, key="events_streams_table",
+                 column_config={"events_link": st.column_config.LinkColumn("events", display_text="open"),
+                                "time_travel": st.column_config.LinkColumn("time travel", display_text="replay"),
+                                "last_occurred_at": "last occurred", "last_recorded_at": "last recorded"})
+    st.caption(("The 100 most recently active matching streams; narrow the search to see others."
+                if found.has_more else f"{len(rows)} streams.") + " Newest activity first.")
+
+
+def swimlanes_tab(store, correlation: str | None) -> None:
+    default = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else \
+        list(search_streams(store, "order-", limit=4).rows["stream_id"])
+    S.setdefault("events_lanes", default)
+    chosen = st.multiselect("Streams to put side by side (type an id to add one)", sorted(set(default) | set(
+        S["events_lanes"])), key="events_lanes", accept_new_options=True)
+    frame = swimlane_events(store, chosen)
+    if frame.empty:
+        st.info("Choose one or more streams that have events.")
+        return
+    swimlane_chart(frame, key="events_swimlanes")
+
+
+def live_tail(store) -> None:
+    paused = st.toggle("Pause", key="events_tail_paused", help="New events stop appearing until you resume.")
+
+    @st.fragment(run_every=None if paused else 2)
+    def tail() -> None:
+        start = S.setdefault("events_tail_from", max(0, store.last_position() - 20))
+        new = events_after(store, start, limit=200)
+        if new:
+            S["events_tail_from"] = new[-1].position
+            S["events_tail"] = (S.get("events_tail", []) + [
+                {"position": e.position, "stream_id": e.stream_id, "version": e.version, "event_type": e.event_type,
+                 "occurred": local_and_utc(e.occurred_at), "user": e.metadata.get("user_id")} for e in new])[-50:]
+        st.caption(("Paused." if paused else "Checking every 2 s.") + " Newest at the top; send a command to see it arrive.")
+        st.dataframe(S.get("events_tail", [])[::-1], hide_index=True, key="events_tail_table")
+    tail()
+
+
+st.title("Event browser")
+st.caption("Every change is an event in one ordered log. Filter it, open an event, and follow its correlation: "
+           "the command that started it, the events it produced and the commands that followed.")
+
+with plain_errors():
+    store = get_engine().store
+    seed_from_link()
+    flt = filter_widgets(store)
+    linked = parse_position(st.query_params.get("event"))
+    detail_box = st.container()
+    events, streams, lanes, tail_tab = st.tabs(["Events", "Streams", "Swimlanes", "Live tail"])
+    with events:
+        selected = events_tab(store, flt)
+    detail = None
+    with detail_box, plain_errors():
+        if selected or linked:
+            detail = event_detail(store, selected or linked)
+            event_detail_view(store, detail)
+            st.divider()
+    with streams:
+        streams_tab(store)
+    with lanes:
+        swimlanes_tab(store, detail.event.metadata.get("correlation_id") if detail else flt.correlation_id)
+    with tail_tab:
+        live_tail(store)

@@ -1,0 +1,102 @@
+"""Projections: every read model with its version, checkpoint and lag; rebuild, promote, drop; poison events."""
+import streamlit as st
+
+from esengine.domains.orders.consistency_demo import append_malformed_event
+from ui.engine import get_engine
+from ui.feedback import plain_errors
+from ui.projection_compare import comparison_panel
+from ui.projection_demo import consistency_panel
+
+STATUS_HELP = {"running": "up to date (kept up by every append, or by the background worker)",
+               "rebuilding": "being rebuilt; not yet caught up", "new": "registered but never built",
+               "stopped": "stopped at a poison event: retry or skip it"}
+
+st.title("Projections")
+st.caption("A projection turns events into read-model tables that queries read. Each has a checkpoint (the last "
+           "event position it applied) and a lag (events not yet applied). A new version is rebuilt beside the "
+           "live one, compared with it, then promoted.")
+
+
+def run_action(label: str, action, *args) -> None:
+    """Run one engine call, remember its outcome for the next run, and redraw the page."""
+    result = action(*args)
+    st.session_state["proj_flash"] = label if result is None else f"{label} ({result:,} events applied)."
+    st.rerun()
+
+
+def version_panel(engine, name: str, row) -> None:
+    runner, version = engine.projections, int(row["version"])
+    live = " · **live** (queries read it)" if row["live"] else ""
+    st.markdown(f"#### Version {version}{live}")
+    st.caption(row["description"])
+    head = max(int(row["head"]), 1)
+    st.progress(min(int(row["checkpoint"]) / head, 1.0),
+                text=f"Checkpoint {int(row['checkpoint']):,} of {int(row['head']):,} · status **{row['status']}** "
+                     f"({STATUS_HELP.get(row['status'], '')}) · lag {int(row['lag_events']):,} events, "
+                     f"{int(row['lag_seconds'])} s")
+    if row["status"] == "stopped":
+        st.error(f"Stopped at the event at position {int(row['error_position'])}: {row['error']}  \n"
+                 f"[Open that event](/events?event={int(row['error_position'])}). Retry it once the handler is "
+                 "fixed, or skip it to go on without it.")
+    elif row["error"]:
+        st.caption(f"Last error: {row['error']}")
+    cols = st.columns(5)
+    key = f"proj_{name}_v{version}"
+    if cols[0].button("Rebuild", key=f"{key}_rebuild", disabled=bool(row["live"]),
+                      help="Empty this version's tables and apply every event again (the live one cannot be)."):
+        bar = st.progress(0.0, text="Rebuilding...")
+        done = runner.rebuild(name, version, progress=lambda d, t: bar.progress(
+            min(d / max(t, 1), 1.0), text=f"Rebuilding: {d:,} of {t:,} events"))
+        run_action(f"Version {version} of {name} was rebuilt", lambda: done)
+    if cols[1].button("Catch up", key=f"{key}_catch_up", disabled=row["status"] not in ("running", "rebuilding")
+                      or not row["lag_events"], help="Apply the events after the checkpoint now."):
+        run_action(f"Version {version} of {name} caught up", runner.catch_up, name, version)
+    if cols[2].button("Promote", key=f"{key}_promote", disabled=bool(row["live"]),
+                      help="Make this version the one queries read; the old one stays until dropped."):
+        run_action(f"Version {version} of {name} is live now", runner.promote, name, version)
+    if cols[3].button("Drop", key=f"{key}_drop", disabled=bool(row["live"]) or row["status"] == "new",
+                      help="Delete this version's tables (not the live one). It can be rebuilt later."):
+        run_action(f"The tables of version {version} of {name} were dropped", runner.drop, name, version)
+    if row["status"] == "stopped":
+        if cols[4].button("Retry", key=f"{key}_retry"):
+            run_action(f"Version {version} of {name} retried", runner.retry, name, version)
+        if cols[4].button("Skip the event", key=f"{key}_skip"):
+            run_action(f"The poison event was skipped; version {version} of {name} went on", runner.skip, name, version)
+
+
+with plain_errors():
+    engine = get_engine()
+    runner = engine.projections
+    if message := st.session_state.pop("proj_flash", None):
+        st.success(message)
+    status = runner.status()
+    st.dataframe(status[["projection", "version", "mode", "live", "status", "checkpoint", "lag_events", "lag_seconds",
+                         "error_position", "error", "updated_at"]],
+                 hide_index=True, key="proj_status",
+                 column_config={"lag_events": "lag (events)", "lag_seconds": "lag (s)",
+                                "error_position": "poison event", "error": "last error"})
+    names = list(runner.registered)
+    wanted = st.query_params.get("projection")
+    name = st.selectbox("Projection", names, index=names.index(wanted) if wanted in names else 0, key="proj_name")
+    st.query_params["projection"] = name
+    versions, compare, consistency = st.tabs(["Versions", "Compare two outputs", "Eventual consistency"])
+    with versions:
+        reg = runner.registered[name]
+        st.markdown(f"**{name}** runs **{reg.mode}**: " + (
+            "updated in the same transaction as each append, so it never lags." if reg.mode == "inline" else
+            "updated behind the writes by the background worker, so it lags a little after each command."))
+        for _, row in status[status["projection"] == name].iterrows():
+            with st.container(border=True):
+                version_panel(engine, name, row)
+        with st.expander("Try a poison event"):
+            st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
+                     "projection's handler fails on it and stops there, recorded with the error, while the store "
+                     "and the other projections go on. The event stays in the history: skip it afterwards.")
+            if st.button("Append a malformed event", key="proj_poison"):
+                run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}",
+                           lambda: None)
+        st.caption("Lag in seconds counts from when the oldest event not yet applied was stored.")
+    with compare:
+        comparison_panel(engine, name)
+    with consistency:
+        consistency_panel(engine)

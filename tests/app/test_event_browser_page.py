@@ -1,0 +1,106 @@
+"""The Event browser page through AppTest: filters, paging, deep links, event detail and causation."""
+from esengine import Engine
+from esengine.store.filters import EventFilter
+from tests.conftest import app_test
+
+
+def browser(**params):
+    at = app_test("pages/event_browser.py")
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    return at
+
+
+def events_shown(at):
+    return at.dataframe[0].value
+
+
+def test_the_newest_events_come_first_with_the_number_that_match(app_env):
+    with Engine(app_env) as e:
+        total, newest = e.store.count(), e.store.last_position()
+    at = browser()
+    assert f"**{total:,}** matching events" in at.markdown[0].value
+    shown = events_shown(at)
+    assert shown["position"].iloc[0] == newest and len(shown) == 50
+    assert shown["occurred"].iloc[0].endswith("UTC")
+
+
+def test_filtering_by_event_type_shows_only_that_type_and_older_pages_continue(app_env):
+    at = browser()
+    at.multiselect(key="events_event_type").select("OrderShipped").run()
+    first = events_shown(at)
+    assert set(first["event_type"]) == {"OrderShipped"}
+    at.button(key="events_older").click().run()
+    second = events_shown(at)
+    assert set(second["event_type"]) == {"OrderShipped"}
+    assert second["position"].max() < first["position"].min()
+    at.button(key="events_newer").click().run()
+    assert list(events_shown(at)["position"]) == list(first["position"])
+
+
+def test_a_filter_link_fills_the_filters_and_filters_the_events(app_env):
+    at = browser(stream="order-*", event_type="OrderCancelled,OrderShipped", text="trk-")
+    assert at.text_input(key="events_stream").value == "order-*"
+    assert at.multiselect(key="events_event_type").value == ["OrderCancelled", "OrderShipped"]
+    assert set(events_shown(at)["event_type"]) == {"OrderShipped"}  # only shipments mention a tracking number
+    assert any("events?stream=order-%2A&event_type=OrderCancelled%2COrderShipped&text=trk-" in m.value
+               for m in at.markdown)
+
+
+def test_an_event_link_shows_its_data_metadata_links_and_causation_tree(app_env):
+    with Engine(app_env) as e:
+        event = e.store.read_all(where=EventFilter(event_types=("OrderConfirmed",)), limit=1)[0]
+    at = browser(event=str(event.position))
+    assert at.subheader[0].value == f"Event {event.position}: OrderConfirmed"
+    markdown = " ".join(m.value for m in at.markdown)
+    assert f"time_travel?stream={event.stream_id}&version={event.version}" in markdown
+    assert f"commands?again={event.position}" in markdown
+    assert "command **ConfirmOrder**" in markdown and "⟵ **this event**" in markdown
+    assert "command **CreateOrder**" in markdown  # the chain reaches back to the order's first command
+    assert at.json[0].value  # data
+
+
+def test_a_filter_that_matches_nothing_says_so(app_env):
+    at = browser(stream="order-none", text="nothing like this")
+    assert "There is no stream 'order-none'" in at.info[0].value
+
+
+def test_a_link_to_an_event_that_does_not_exist_says_so(app_env):
+    at = browser(event="987654321")
+    assert "There is no event with position 987654321." in [i.value for i in at.info]
+
+
+def test_an_unreadable_link_names_the_bad_parameter(app_env):
+    at = browser(**{"from": "last tuesday"})
+    assert "**from**" in " ".join(m.value for m in at.markdown) and at.error
+
+
+def test_the_stream_search_lists_matching_streams_with_counts_and_links(app_env):
+    at = browser()
+    at.text_input(key="events_stream_search").input("customer-").run()
+    streams = at.dataframe[1].value
+    assert len(streams) > 0 and all(s.startswith("customer-") for s in streams["stream_id"])
+    assert set(streams["events"]) >= {1}
+    assert streams["time_travel"].iloc[0].startswith("time_travel?stream=customer-")
+
+
+def test_the_live_tail_shows_a_new_event_on_its_next_run_and_can_be_paused(app_env):
+    at = browser()
+    before = at.dataframe[-1].value  # the live tail is the page's last table
+    with Engine(app_env) as e:
+        e.commands.submit("AddProduct", {"name": "Tail test kettle", "price": 20})
+        newest = e.store.last_position()
+    at.run()
+    assert at.dataframe[-1].value["position"].iloc[0] == newest > before["position"].max()
+    at.toggle(key="events_tail_paused").set_value(True).run()
+    assert any(c.value.startswith("Paused.") for c in at.caption)
+
+
+def test_swimlanes_show_the_streams_of_the_opened_events_correlation(app_env):
+    with Engine(app_env) as e:
+        event = e.store.read_all(where=EventFilter(event_types=("OrderConfirmed",)), limit=1)[0]
+    at = browser(event=str(event.position))
+    assert at.multiselect(key="events_lanes").value == [event.stream_id]
+    assert len(at.get("plotly_chart")) == 1

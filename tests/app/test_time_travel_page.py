@@ -1,0 +1,116 @@
+"""The Time travel page through AppTest: pick a stream, move the cursor, compare, skip events, bad links."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from esengine import Engine
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "time_travel.py")
+
+
+@pytest.fixture
+def streams(app_env):
+    """A shipped order and a product of the demo copy (read before the app opens the file)."""
+    with Engine(app_env) as engine:
+        cur = engine.store.cursor()
+        order = cur.execute("SELECT stream_id FROM events WHERE event_type = 'OrderShipped' "
+                            "ORDER BY position LIMIT 1").fetchall()[0][0]
+        product = cur.execute("SELECT stream_id FROM events WHERE stream_type = 'product' GROUP BY 1 "
+                              "ORDER BY max(version) DESC LIMIT 1").fetchall()[0][0]
+    return {"order": order, "product": product}
+
+
+def open_page(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
+def heading(at) -> str:
+    return at.subheader[0].value
+
+
+def table(at, column: str):
+    """The first table showing ``column``."""
+    return next(d.value for d in at.table if column in d.value.columns)
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_the_page_opens_on_the_most_recent_stream_at_its_latest_version(streams):
+    at = open_page()
+    assert not at.exception
+    stream = at.selectbox(key="tt_stream").value
+    assert heading(at).endswith(f"of {int(at.slider(key='tt_slider').max)}")
+    assert at.slider(key="tt_slider").value == at.slider(key="tt_slider").max
+    assert at.query_params["stream"] in (stream, [stream])
+
+
+def test_a_deep_link_restores_the_stream_and_version(streams):
+    at = open_page(stream=streams["order"], version=2)
+    assert not at.exception
+    assert at.selectbox(key="tt_stream").value == streams["order"]
+    assert heading(at) == "v2 · OrderConfirmed of 4"
+    assert at.metric[0].value == "Confirmed"
+    diff = table(at, "changed by")
+    assert list(diff["field"]) == ["status"] and list(diff["changed by"]) == ["v2 OrderConfirmed"]
+
+
+def test_the_buttons_and_the_slider_move_the_cursor(streams):
+    at = open_page(stream=streams["order"], version=2)
+    at.button(key="tt_next").click().run()
+    assert heading(at) == "v3 · PaymentReceived of 4"
+    at.button(key="tt_first").click().run()
+    assert heading(at).startswith("v0 · before the first event")
+    at.button(key="tt_last").click().run()
+    assert heading(at) == "v4 · OrderShipped of 4"
+    at.slider(key="tt_slider").set_value(1).run()
+    assert heading(at) == "v1 · OrderCreated of 4"
+    assert at.query_params["version"] in ("1", ["1"])
+
+
+def test_a_second_cursor_diffs_against_any_version(streams):
+    at = open_page(stream=streams["order"], version=4)
+    at.toggle(key="tt_compare_on").set_value(True).run()
+    at.slider(key="tt_compare").set_value(1).run()
+    fields = set(table(at, "changed by")["field"])
+    assert {"status", "paid_amount", "tracking_number"} <= fields
+    assert "What changed** from version 1 to 4" in markdown(at)
+
+
+def test_the_time_mode_offers_the_dates_and_times_of_the_events(streams):
+    at = open_page(stream=streams["order"], version=3)
+    at.radio(key="tt_mode").set_value("time").run()
+    assert not at.exception
+    moments = at.select_slider(key="tt_moment").options
+    assert len(moments) == 4 and moments == sorted(moments)  # one per event (the demo's are all distinct)
+    assert heading(at) == "v3 · PaymentReceived of 4"
+    at.button(key="tt_previous").click().run()
+    assert heading(at) == "v2 · OrderConfirmed of 4"
+
+
+def test_skipping_the_payment_shows_the_rule_the_shipment_would_break(streams):
+    at = open_page(stream=streams["order"], version=4)
+    at.multiselect(key="tt_skip").set_value([3]).run()
+    warnings = " ".join(w.value for w in at.warning)
+    assert "v4 OrderShipped" in warnings and "nothing ships unpaid" in warnings
+    whatif = table(at, "what-if")
+    assert "status" in set(whatif["field"])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"stream": "order-doesnotexist", "version": 1}, "There is no stream 'order-doesnotexist'"),
+    ({"version": 99}, "so there is no version 99"),
+    ({"version": "two"}, "that is not a whole number"),
+    ({"at": "2001-01-01T00:00:00Z"}, "before the first event"),
+])
+def test_a_bad_link_gets_a_plain_message_not_a_traceback(streams, params, message):
+    params.setdefault("stream", streams["order"])
+    at = open_page(**params)
+    assert not at.exception
+    shown = " ".join(x.value for x in [*at.error, *at.info, *at.warning])
+    assert message in shown

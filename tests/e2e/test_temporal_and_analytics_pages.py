@@ -1,0 +1,47 @@
+"""A real browser draws the volume chart, follows a bar to its events, and runs an as-of query."""
+import re
+
+import duckdb
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def order_streams(demo_db) -> int:
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return con.execute("SELECT count(DISTINCT stream_id) FROM events WHERE stream_type = 'order'").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_the_volume_chart_is_drawn_and_a_bar_opens_its_events_in_the_browser(app_server, page):
+    page.goto(f"{app_server}/analytics")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Event volume over time")).to_be_visible()
+    bars = page.locator('[data-testid="stPlotlyChart"]').first.locator(".barlayer .point")
+    expect(bars.first).to_be_visible()
+    assert bars.count() > 10
+    boxes = [b for b in (bars.nth(i).bounding_box() for i in range(min(bars.count(), 60))) if b]
+    box = max(boxes, key=lambda b: b["height"])  # the plot's drag layer lies on top: click where a bar is drawn
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(r"/events\?.*from=.*to=.*event_type="))
+    wait_for_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_an_as_of_query_shows_the_state_of_every_order(demo_db, app_server, page):
+    page.goto(f"{app_server}/temporal")
+    wait_for_app(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Stream type").first.click()
+    page.get_by_role("option", name="order", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Show the state").click()
+    expected = order_streams(demo_db)
+    expect(page.get_by_text(f"{expected:,} streams", exact=False)).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    expect(page.get_by_role("button", name="Download as CSV").first).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,0 +1,76 @@
+"""A real browser on the Time travel page: move the slider over a 10k-event stream, read the state and the diff.
+
+The time a slider step takes to redraw is measured and printed (reported, not asserted).
+"""
+import re
+import shutil
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from esengine import Engine
+from esengine.timetravel.samples import repriced_product
+from tests.conftest import wait_for_app
+
+pytestmark = pytest.mark.e2e
+CHANGES = 10_000  # the product has CHANGES + 1 events
+LONG_STREAM: dict[str, str] = {}  # the product's id, read before the app locks the file
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    """The demo copy the app serves (overrides conftest's), plus a product repriced 10,000 times."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, target)
+    with Engine(target) as engine:
+        LONG_STREAM["product"] = repriced_product(engine, CHANGES)
+    return target
+
+
+def heading(page):
+    return page.get_by_role("heading", name=re.compile(r"^v\d+ · "))
+
+
+def test_moving_the_slider_steps_through_a_long_stream_showing_each_state_and_diff(app_server, page, demo_copy):
+    product = LONG_STREAM["product"]
+    page.goto(f"{app_server}/time_travel?stream={product}&version=5000")
+    wait_for_app(page)
+    expect(heading(page)).to_have_text(f"v5000 · ProductPriceChanged of {CHANGES + 1}")
+    expect(page.get_by_text("snapshot at v5000 + 0 events")).to_be_visible()
+    expect(page.locator("tr", has_text="price").first).to_contain_text("19.99")  # change 4,999: 10 + 9.99
+
+    thumb = page.locator('[data-testid="stSlider"] [role="slider"]').first
+    thumb.focus()
+    timings = []
+    for expected in (5001, 5002, 5003):
+        started = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        expect(heading(page)).to_have_text(f"v{expected} · ProductPriceChanged of {CHANGES + 1}")
+        timings.append(time.perf_counter() - started)
+    print(f"\nslider step on a {CHANGES + 1:,}-event stream redrawn in "
+          + ", ".join(f"{t * 1000:.0f} ms" for t in timings))
+
+    # v5003 (change 5,002) set the price from 10.01 to 10.02: the state and the diff say so
+    expect(page.get_by_text("snapshot at v5000 + 3 events")).to_be_visible()
+    diff = page.locator("table").filter(has_text="changed by")
+    expect(diff).to_contain_text("price")
+    expect(diff).to_contain_text("10.01")
+    expect(diff).to_contain_text("10.02")
+    expect(diff).to_contain_text("v5003 ProductPriceChanged")
+    expect(page).to_have_url(re.compile(r"version=5003"))
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_buttons_and_a_bad_link_work_in_the_browser(app_server, page, demo_copy):
+    product = LONG_STREAM["product"]
+    page.goto(f"{app_server}/time_travel?stream={product}&version=99999")
+    wait_for_app(page)
+    expect(page.get_by_text("so there is no version 99999")).to_be_visible()
+    expect(heading(page)).to_have_text(f"v{CHANGES + 1} · ProductPriceChanged of {CHANGES + 1}")
+    page.get_by_role("button", name="First").click()
+    expect(heading(page)).to_have_text(f"v0 · before the first event of {CHANGES + 1}")
+    page.get_by_role("button", name="Next").click()
+    expect(heading(page)).to_have_text(f"v1 · ProductAdded of {CHANGES + 1}")
+    expect(page.locator("table").filter(has_text="changed by")).to_contain_text("Long-lived espresso")
+    assert page.locator('[data-testid="stException"]').count() == 0

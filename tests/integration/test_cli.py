@@ -1,0 +1,157 @@
+"""Every command of ``python -m esengine``, with the exit codes scripts rely on."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from esengine.cli import FAILED, OK, UNAVAILABLE, USAGE, main
+from tests.conftest import DATASETS, ROOT
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A database holding the running example of van der Aalst's book (6 cases, 42 events)."""
+    path = tmp_path / "cli.duckdb"
+    assert run("import", str(DATASETS / "running-example.csv"), "--db", str(path))[0] == OK
+    return str(path)
+
+
+def test_demo_creates_and_then_extends_a_history(tmp_path):
+    path = str(tmp_path / "demo.duckdb")
+    code, out = run("demo", "--db", path, "--events", "400", "--seed", "3")
+    assert code == OK and "Created" in out
+    code, out = run("demo", "--db", path, "--events", "300")
+    assert code == OK and "Extended" in out
+    assert run("verify", "--db", path)[0] == OK
+
+
+def test_demo_bulk_writes_prepared_events(tmp_path):
+    path = str(tmp_path / "bulk.duckdb")
+    code, out = run("demo", "--db", path, "--bulk", "--events", "3000")
+    assert code == OK
+    code, out = run("query", "SELECT count(*) AS n FROM events", "--db", path, "--format", "json")
+    assert json.loads(out)[0]["n"] >= 3000
+
+
+def test_import_reports_counts_and_a_second_import_is_refused_with_exit_1(db, capsys):
+    code, out = run("query", "SELECT count(*) AS n, count(DISTINCT stream_id) AS s FROM events", "--db", db,
+                    "--format", "json")
+    assert json.loads(out) == [{"n": 42, "s": 6}]
+    code, _ = run("import", str(DATASETS / "running-example.csv"), "--db", db)
+    assert code == FAILED
+    assert "already in the store" in capsys.readouterr().err
+
+
+def test_import_with_a_column_mapping_and_append(tmp_path):
+    path = str(tmp_path / "m.duckdb")
+    log = tmp_path / "log.csv"
+    log.write_text("who,did,at,cost\nk1,Open,2024-01-01T10:00:00+01:00,3\n")
+    args = ("--stream-column", "who", "--type-column", "did", "--time-column", "at", "--stream-type", "ticket")
+    assert run("import", str(log), "--db", path, *args)[0] == OK
+    log.write_text("who,did,at,cost\nk1,Close,2024-01-02T10:00:00Z,4\n")
+    assert run("import", str(log), "--db", path, *args)[0] == FAILED  # the stream exists
+    assert run("import", str(log), "--db", path, *args, "--append")[0] == OK
+    code, out = run("replay", "--stream", "k1", "--db", path)
+    state = json.loads(out)
+    assert (state["version"], state["stream_type"], state["state"]) == (2, "ticket", {"cost": 4})
+
+
+def test_import_of_a_malformed_file_exits_1_and_writes_nothing(db, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case:concept:name,concept:name,time:timestamp\nx,Start,yesterday\n")
+    assert run("import", str(bad), "--db", db)[0] == FAILED
+    assert "line 2" in capsys.readouterr().err
+    assert json.loads(run("query", "SELECT count(*) AS n FROM events", "--db", db, "--format", "json")[1]) == \
+        [{"n": 42}]
+
+
+def test_export_with_browser_filters_writes_the_matching_events(db, tmp_path):
+    out_file = tmp_path / "out.jsonl"
+    code, out = run("export", "--db", db, "--format", "jsonl", "--out", str(out_file), "--stream", "3",
+                    "--event-type", "register request,decide", "--from", "2010-12-30T00:00:00Z", "--to",
+                    "2011-01-07")
+    assert code == OK and "Exported 2 events" in out
+    lines = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert [(e["subject"], e["type"]) for e in lines] == [("3", "register request"), ("3", "decide")]
+    for fmt in ("csv", "parquet"):
+        assert run("export", "--db", db, "--format", fmt, "--out", str(tmp_path / f"all.{fmt}"))[0] == OK
+        assert run("import", str(tmp_path / f"all.{fmt}"), "--db", str(tmp_path / f"{fmt}.duckdb"))[0] == OK
+
+
+def test_replay_prints_the_state_at_a_version_or_a_moment(db):
+    code, out = run("replay", "--stream", "3", "--version", "2", "--db", db)
+    state = json.loads(out)
+    assert code == OK and state["version"] == 2 and state["latest_version"] == 9
+    assert state["state"]["Activity"] == "examine casually"
+    code, out = run("replay", "--stream", "3", "--at", "2010-12-30T14:10:00Z", "--db", db)
+    assert code == OK and json.loads(out)["version"] == 2  # the second event happened at 14:06 UTC
+
+
+def test_replay_of_an_unknown_stream_exits_1_and_bad_options_exit_2(db, capsys):
+    assert run("replay", "--stream", "nope", "--db", db)[0] == FAILED
+    assert "nope" in capsys.readouterr().err
+    assert run("replay", "--stream", "3", "--version", "1", "--at", "2011-01-01", "--db", db)[0] == USAGE
+    assert run("replay", "--db", db)[0] == USAGE  # --stream is required
+
+
+def test_query_formats_and_rejections(db, capsys):
+    sql = "SELECT stream_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1"
+    code, table = run("query", sql, "--db", db)
+    assert code == OK and table.split()[:2] == ["stream_id", "n"]
+    code, text = run("query", sql, "--db", db, "--format", "csv")
+    assert text.splitlines()[0] == "stream_id,n" and len(text.splitlines()) == 7
+    code, text = run("query", sql, "--db", db, "--format", "json")
+    assert sum(row["n"] for row in json.loads(text)) == 42
+    assert run("query", "DELETE FROM events", "--db", db)[0] == FAILED
+    assert "DELETE" in capsys.readouterr().err
+    assert run("query", sql, "--db", db, "--format", "xml")[0] == USAGE
+
+
+def test_verify_passes_on_a_sound_store_and_exits_1_naming_what_is_wrong(db):
+    code, out = run("verify", "--db", db)
+    assert code == OK and "42 events" in out
+    con = duckdb.connect(db)
+    con.execute("DELETE FROM events WHERE position = 5")
+    con.execute("UPDATE events SET version = 40 WHERE position = 10")
+    con.close()
+    code, out = run("verify", "--db", db)
+    assert code == FAILED
+    assert "after 4 comes 6" in out and "[versions]" in out and "version 40" in out
+
+
+def test_a_missing_database_or_one_held_by_another_process_exits_3(db, tmp_path, capsys):
+    assert run("verify", "--db", str(tmp_path / "missing.duckdb"))[0] == UNAVAILABLE
+    assert not (tmp_path / "missing.duckdb").exists()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from esengine import Engine; e = Engine(sys.argv[1]);"
+                               " print('ready', flush=True); sys.stdin.read()", db],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        capsys.readouterr()
+        assert run("verify", "--db", db)[0] == UNAVAILABLE
+        assert "in use by another process" in capsys.readouterr().err
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+
+
+def test_python_dash_m_esengine_runs_with_help_and_exit_codes(db):
+    done = subprocess.run([sys.executable, "-m", "esengine", "verify", "--help"], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and "exit codes" in done.stdout and "--db" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "esengine", "query", "SELECT 1 AS one", "--db", db, "--format",
+                           "csv"], cwd=ROOT, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "one\n1\n")
+    done = subprocess.run([sys.executable, "-m", "esengine", "frobnicate"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "invalid choice" in done.stderr

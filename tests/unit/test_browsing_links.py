@@ -1,0 +1,43 @@
+"""Deep links of the event browser: a filter set survives the trip to a URL and back; bad links say why."""
+from datetime import datetime
+
+import pytest
+
+from esengine.browsing import filter_from_params, filter_to_params, parse_position
+from esengine.errors import ValidationError
+from esengine.store.filters import EventFilter
+
+
+def test_a_filter_set_survives_the_round_trip_through_query_parameters():
+    flt = EventFilter(stream_id="order-1", stream_types=("order",), event_types=("OrderShipped", "OrderCancelled"),
+                      occurred_from=datetime(2026, 5, 1), occurred_to=datetime(2026, 6, 1, 12, 30),
+                      correlation_id="c-1", text="TRK-")
+    assert filter_from_params(filter_to_params(flt)) == flt
+
+
+def test_a_stream_with_wildcards_is_a_pattern_and_without_them_an_exact_id():
+    assert filter_from_params({"stream": "order-*"}).stream_search == "order-*"
+    exact = filter_from_params({"stream": "order-1"})
+    assert exact.stream_id == "order-1" and exact.stream_search is None
+
+
+def test_times_in_other_zones_are_converted_to_utc():
+    assert filter_from_params({"from": "2026-05-01T14:00:00+02:00"}).occurred_from == datetime(2026, 5, 1, 12)
+
+
+@pytest.mark.parametrize("params, field", [({"from": "yesterday"}, "from"), ({"to": "2026-13-40"}, "to"),
+                                           ({"text": "x" * 500}, "text")])
+def test_an_unreadable_link_parameter_is_refused_with_its_name(params, field):
+    with pytest.raises(ValidationError) as refused:
+        filter_from_params(params)
+    assert field in refused.value.field_errors
+
+
+@pytest.mark.parametrize("text", ["abc", "1; DROP TABLE events", "0", "-4"])
+def test_an_event_link_that_is_not_a_position_is_refused(text):
+    with pytest.raises(ValidationError):
+        parse_position(text)
+
+
+def test_an_event_link_with_a_position_is_read():
+    assert parse_position(" 42 ") == 42 and parse_position(None) is None

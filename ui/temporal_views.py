@@ -1,0 +1,65 @@
+"""Pieces of the Temporal queries page: moment pickers, result tables with links and downloads, the console chart."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from ui.event_views import link
+
+SHOWN_ROWS = 1000
+
+
+def moment_input(label: str, key: str, default: datetime, first: datetime, last: datetime, column=st) -> datetime:
+    """A date and a time (UTC) side by side; returns the naive-UTC moment they describe."""
+    if f"{key}_date" not in st.session_state:
+        st.session_state[f"{key}_date"], st.session_state[f"{key}_time"] = default.date(), default.time()
+    a, b = column.columns([3, 2])
+    day = a.date_input(f"{label}: date (UTC)", key=f"{key}_date", min_value=first.date(), max_value=last.date())
+    clock = b.time_input("time (UTC)", key=f"{key}_time", step=60)
+    return datetime.combine(day, clock or time())
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def with_time_travel_links(frame: pd.DataFrame, at: datetime | None = None) -> pd.DataFrame:
+    """Add a ``open`` column linking each stream to the Time travel page (at ``at`` when given)."""
+    shown = frame.copy()
+    shown.insert(0, "open", [link("time_travel", stream=s, at=iso_utc(at) if at else None)
+                             for s in shown["stream_id"]])
+    return shown
+
+
+def result_table(frame: pd.DataFrame, key: str, file_name: str, linked_at: datetime | None = None,
+                 link_streams: bool = True) -> None:
+    """The first rows as a table (streams linked to time travel) and every row as a CSV download."""
+    shown = frame.head(SHOWN_ROWS)
+    if link_streams and "stream_id" in shown.columns:
+        shown = with_time_travel_links(shown, linked_at)
+    st.dataframe(shown, hide_index=True, key=key, column_config={
+        "open": st.column_config.LinkColumn("open", display_text="time travel", width="small")})
+    note = f"Showing the first {SHOWN_ROWS:,} of {len(frame):,} rows; the download has them all." \
+        if len(frame) > SHOWN_ROWS else f"{len(frame):,} rows."
+    st.caption(note)
+    st.download_button("Download as CSV", lambda: frame.to_csv(index=False).encode(), file_name, "text/csv",
+                       key=f"{key}_download", icon=":material/download:")
+
+
+def console_chart(frame: pd.DataFrame, key: str) -> None:
+    """A chart of a console result when it has a label or time column and a numeric one; else a hint."""
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    others = [c for c in frame.columns if c not in numeric]
+    if frame.empty or not numeric or (len(frame.columns) < 2):
+        st.caption("A chart needs a column of labels or times and a numeric column, e.g. "
+                   "`SELECT event_type, count(*) FROM events GROUP BY 1`.")
+        return
+    x = others[0] if others else frame.columns[0]
+    y = next(c for c in numeric if c != x)
+    timed = pd.api.types.is_datetime64_any_dtype(frame[x])
+    fig = (px.line if timed else px.bar)(frame.head(SHOWN_ROWS), x=x, y=y)
+    fig.update_layout(height=320, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    st.plotly_chart(fig, key=key)
