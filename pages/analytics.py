@@ -4,8 +4,8 @@ import streamlit as st
 
 from esengine.analytics import BINS, command_outcomes, hour_of_week, stream_lengths, top_streams, volume
 from esengine.browsing import event_types, filter_from_params, stream_types
-from ui.analytics_views import (as_utc_text, bar_filter, clicked, heatmap_figure, open_in_browser, time_bar_filter,
-                                volume_figure)
+from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_figure,
+                                time_bar_filter, volume_figure)
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 
@@ -15,7 +15,7 @@ LINKED = {"stream_type": "analytics_stream_type", "event_type": "analytics_event
 
 st.title("Analytics")
 st.caption("Event volume over time and where it goes. The same filters as the event browser; "
-           "click a bar to open its events there.")
+           "click a bar for a link to its events there.")
 
 with plain_errors():
     engine = get_engine()
@@ -47,13 +47,13 @@ with plain_errors():
         event = st.plotly_chart(volume_figure(by_type.frame, "events", "event type"), key="analytics_volume_event",
                                 on_select="rerun", selection_mode="points")
         if point := clicked(event):
-            open_in_browser("volume_event", bar_filter(point, flt, by_type.bin, "event_type"))
+            events_link(bar_filter(point, flt, by_type.bin, "event_type"), bar_label(point, by_type.bin))
     with tab_stream:
         by_stream = volume(store, flt, "stream_type", by_type.bin)
         event = st.plotly_chart(volume_figure(by_stream.frame, "events", "stream type"),
                                 key="analytics_volume_stream", on_select="rerun", selection_mode="points")
         if point := clicked(event):
-            open_in_browser("volume_stream", bar_filter(point, flt, by_stream.bin, "stream_type"))
+            events_link(bar_filter(point, flt, by_stream.bin, "stream_type"), bar_label(point, by_stream.bin))
 
     left, right = st.columns(2)
     with left:
@@ -64,7 +64,7 @@ with plain_errors():
         fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=420, margin={"l": 0, "r": 0, "t": 10})
         event = st.plotly_chart(fig, key="analytics_top", on_select="rerun", selection_mode="points")
         if point := clicked(event):
-            open_in_browser("top", flt.with_(stream_id=point["customdata"][0]))
+            events_link(flt.with_(stream_id=point["customdata"][0]), f"the events of {point['customdata'][0]}")
     with right:
         st.subheader("Stream lengths")
         lengths = stream_lengths(store, flt)
@@ -83,7 +83,7 @@ with plain_errors():
         event = st.plotly_chart(fig, key="analytics_commands", on_select="rerun", selection_mode="points")
         st.caption(f"One bar per {outcomes.bin}. Click one to see the events written in that {outcomes.bin}.")
         if point := clicked(event):
-            open_in_browser("commands", time_bar_filter(point, flt, outcomes.bin))
+            events_link(time_bar_filter(point, flt, outcomes.bin), f"the events of that {outcomes.bin}")
 
     st.subheader("When during the week")
     st.plotly_chart(heatmap_figure(hour_of_week(store, flt)), key="analytics_heatmap")

@@ -1,5 +1,6 @@
 """Commands: send the domain's commands through forms; see the events they produce, or why they were refused."""
 import json
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -30,8 +31,8 @@ def pin_version(form, version: int | None = None) -> None:
     try:
         if order_id and version is None:
             version = order_summary(get_engine(), order_id)["version"]
-    except EsEngineError as e:
-        S["commands_notice"] = e
+    except EsEngineError:  # no such order: the page says so where the order is shown
+        version = None
     S[field_key(prefix_of(form), "expected_version")] = version if order_id else None
 
 
@@ -102,7 +103,8 @@ def show_outcome(engine, outcome) -> None:
     if result.events:
         first = result.events[0]
         st.markdown("**The read model's row now** (what queries answer):")
-        st.json(read_model_row(engine, first.stream_type, first.stream_id) or
+        row = read_model_row(engine, first.stream_type, first.stream_id)
+        st.json({k: local_and_utc(v) if isinstance(v, datetime) else v for k, v in row.items()} if row else
                 {"note": "this stream has no row in the order read model"}, expanded=True)
 
 
@@ -131,8 +133,10 @@ with plain_errors():
         spec = form.field(form.stream_reference)
         order_id = reference_select(spec, options["order"], field_key(prefix, spec.name), on_change=pin_version,
                                     label="Order", args=(form,))
-        if order_id:
-            now = order_summary(engine, order_id)
+        now = None
+        with plain_errors():  # a typed id of no order: say so, and still show the form
+            now = order_summary(engine, order_id) if order_id else None
+        if now:
             st.markdown(f"Order `{order_id}` is **{now['status']}**, total {now['total']:.2f} €, at version "
                         f"**{now['version']}** now; your form expects version "
                         f"**{S.get(field_key(prefix, 'expected_version'))}**.")

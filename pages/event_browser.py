@@ -150,6 +150,15 @@ def live_tail(store) -> None:
     tail()
 
 
+def show_detail(store, position):
+    """One event's detail; a position that is malformed or missing gets a plain message instead."""
+    with plain_errors():
+        detail = event_detail(store, parse_position(str(position)))
+        event_detail_view(store, detail)
+        return detail
+    return None
+
+
 st.title("Event browser")
 st.caption("Every change is an event in one ordered log. Filter it, open an event, and follow its correlation: "
            "the command that started it, the events it produced and the commands that followed.")
@@ -157,17 +166,15 @@ st.caption("Every change is an event in one ordered log. Filter it, open an even
 with plain_errors():
     store = get_engine().store
     seed_from_link()
+    linked_box = st.container()  # a deep link's event goes first: it is what the link is about
     flt = filter_widgets(store)
-    linked = parse_position(st.query_params.get("event"))
-    detail_box = st.container()
     events, streams, lanes, tail_tab = st.tabs(["Events", "Streams", "Swimlanes", "Live tail"])
     with events:
         selected = events_tab(store, flt)
-    detail = None
-    with detail_box, plain_errors():
-        if selected or linked:
-            detail = event_detail(store, selected or linked)
-            event_detail_view(store, detail)
+        detail = show_detail(store, selected) if selected else None
+    if not selected and st.query_params.get("event"):
+        with linked_box:
+            detail = show_detail(store, st.query_params.get("event"))
             st.divider()
     with streams:
         streams_tab(store)

@@ -79,8 +79,9 @@ with plain_errors():
     wanted = st.query_params.get("projection")
     name = st.selectbox("Projection", names, index=names.index(wanted) if wanted in names else 0, key="proj_name")
     st.query_params["projection"] = name
-    versions, compare, consistency = st.tabs(["Versions", "Compare two outputs", "Eventual consistency"])
-    with versions:
+    section = st.radio("Show", ["Versions", "Compare two outputs", "Eventual consistency"], horizontal=True,
+                       key="proj_section", label_visibility="collapsed")
+    if section == "Versions":
         reg = runner.registered[name]
         st.markdown(f"**{name}** runs **{reg.mode}**: " + (
             "updated in the same transaction as each append, so it never lags." if reg.mode == "inline" else
@@ -96,7 +97,7 @@ with plain_errors():
                 run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}",
                            lambda: None)
         st.caption("Lag in seconds counts from when the oldest event not yet applied was stored.")
-    with compare:
+    elif section == "Compare two outputs":
         comparison_panel(engine, name)
-    with consistency:
+    else:
         consistency_panel(engine)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from esengine.browsing.streams import search_streams, stream_types
 from esengine.errors import ValidationError
-from esengine.timetravel import diff_versions, fixture_json, generate_fixture, state_at
+from esengine.timetravel import fixture_json, generate_fixture, state_and_diff, state_at
 from ui import time_travel_views as views
 from ui.engine import get_engine
 from ui.feedback import plain_errors
@@ -116,8 +116,7 @@ def viewer() -> None:
         S.tt_link = (tl.stream_id, str(cursor), None)
         compare = st.slider("Compared version", 0, latest, max(cursor - 1, 0), key="tt_compare") if compare_on \
             else max(cursor - 1, 0)
-        state = state_at(engine, tl.stream_id, version=cursor)
-        diff = diff_versions(engine, tl.stream_id, compare, cursor)
+        state, diff = state_and_diff(engine, tl.stream_id, cursor, compare)
         views.timeline_chart(tl, cursor, compare if compare_on else None, key="tt_chart")
         for warning in state.warnings:
             st.warning(warning)

@@ -14,7 +14,7 @@ from esengine.timetravel.timeline import Timeline, timeline
 from ui.event_views import link
 from ui.formatting import local_and_utc
 
-MAX_CHART_POINTS = 1500  # a 10k-event stream is drawn sampled, so a slider step stays quick
+MAX_CHART_POINTS = 400  # a long stream is drawn sampled (SVG, not WebGL), so a slider step redraws quickly
 CHANGE_COLOURS = {"added": "#d9f2d9", "removed": "#f8d7d7", "changed": "#fff0c2"}
 
 
@@ -29,13 +29,13 @@ def timeline_chart(tl: Timeline, cursor: int, compare: int | None, key: str) -> 
     frame = tl.events
     if len(frame) > MAX_CHART_POINTS:
         frame = frame.iloc[:: len(frame) // MAX_CHART_POINTS + 1]
-    fig = go.Figure(go.Scattergl(x=frame["version"], y=frame["event_type"], mode="markers", name="events",
+    fig = go.Figure(go.Scatter(x=frame["version"], y=frame["event_type"], mode="markers", name="events",
                                  marker={"size": 7, "color": "#4c78a8"},
                                  hovertemplate="v%{x} %{y}<extra></extra>"))
     snapshots = tl.snapshot_versions
     if snapshots:  # one trace, not a shape per snapshot: plotly adds shapes one by one, slowly
         shown = snapshots[:: max(1, len(snapshots) // MAX_CHART_POINTS + 1)]
-        fig.add_trace(go.Scattergl(x=shown, y=["(snapshot)"] * len(shown), mode="markers", name="snapshots",
+        fig.add_trace(go.Scatter(x=shown, y=["(snapshot)"] * len(shown), mode="markers", name="snapshots",
                                    marker={"symbol": "diamond", "size": 8, "color": "#2ca02c"},
                                    hovertemplate="snapshot at v%{x}<extra></extra>"))
     lines = [(cursor, "#d62728", "solid")] + ([(compare, "#ff7f0e", "dash")] if compare is not None else [])
@@ -136,13 +136,15 @@ def version_at(tl: Timeline, moment, axis: str) -> int:
     return int(hits.max()) if len(hits) else 0
 
 
-MAX_SKIP_CHOICES = 500
+MAX_SKIP_CHOICES = 300
 
 
 def what_if_panel(engine, tl: Timeline, cursor: int) -> None:
     """Choose events to skip; show the resulting state, the rules later events would break, and the diff."""
     from esengine.timetravel import what_if
-    with st.expander("What if… some of these events had never happened?", expanded=bool(st.session_state.get("tt_skip"))):
+    if not st.toggle("What if… some of these events had never happened?", key="tt_whatif_on"):
+        return
+    with st.container(border=True):
         first = max(1, cursor - MAX_SKIP_CHOICES + 1)
         skip = st.multiselect("Events to skip", list(range(first, cursor + 1)), key="tt_skip",
                               format_func=tl.version_label,

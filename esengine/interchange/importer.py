@@ -12,9 +12,9 @@ How a file becomes events:
 * CSV columns whose every value is a number become numbers (not ones with leading zeros);
 * each stream's versions follow its times (file order breaks ties; a ``version`` column, as in
   esengine's own exports, comes first), and positions follow the times across streams;
-* events without an id get one derived from their content (stream, place in the stream, type,
-  time, data), so importing the same file twice is refused as "already imported"; ids that are
-  not UUIDs (allowed in CloudEvents) are turned into UUIDs the same way.
+* events without an id get one derived from their stream, their place in it, their type and time,
+  so importing the same file twice is refused as "already imported"; ids that are not UUIDs
+  (allowed in CloudEvents) are turned into UUIDs by hashing them.
 
 Streams that already exist are refused by default (``on_existing="refuse"``) with their names;
 with ``on_existing="append"`` the file's events are added after each stream's current version,
@@ -30,11 +30,11 @@ import duckdb
 
 from esengine.core.events import utcnow
 from esengine.errors import EsEngineError, ImportRejected
-from esengine.interchange.mapping import ColumnMapping, recognise
+from esengine.interchange.mapping import ColumnMapping, guess, recognise
 from esengine.interchange.readers import LINE, ROW, Source, columns_of, open_source, preview, read_batches
 
 ON_EXISTING = ("refuse", "append")
-RAW, EVENTS, READY = "_import_raw", "_import_events", "_import_ready"
+RAW, EVENTS, KEYS = "_import_raw", "_import_events", "_import_keys"
 _INT = r"-?(0|[1-9][0-9]{0,17})"
 _FLOAT = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|-?0?\.[0-9]+"
 _HAS_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
@@ -79,7 +79,6 @@ class Preview:
 
 def preview_file(file: Any, fmt: str | None = None, name: str | None = None, rows: int = 20) -> Preview:
     """Read the head of a file: its columns, some rows, and the mapping recognised or guessed."""
-    from esengine.interchange.mapping import guess
     source = open_source(file, fmt, name)
     columns = columns_of(source)
     return Preview(source, columns, preview(source, rows), guess(columns))
@@ -107,9 +106,11 @@ def import_file(engine, file: Any, fmt: str | None = None, mapping: ColumnMappin
     except duckdb.Error as e:
         raise EsEngineError(f"The import failed in the database ({type(e).__name__}: {e}); nothing was written.") \
             from e
-    for i, projection in enumerate(engine.projections.registered):
-        report(0.9 + 0.1 * i / max(len(engine.projections.registered), 1), f"Updating projection {projection}")
-        engine.projections.catch_up(projection)
+    names = list(engine.projections.registered)
+    for i, projection in enumerate(names):
+        share = 0.1 / len(names)
+        engine.projections.catch_up(projection, progress=lambda done, total, i=i, name=projection: report(
+            0.9 + share * (i + done / max(total, 1)), f"Updating projection {name}"))
     report(1.0, "Done")
     return ImportResult(source.name, source.fmt, job.layout, written, job.streams, job.event_types,
                         job.appended, job.first, job.first + written - 1, clock.perf_counter() - started,
@@ -159,7 +160,7 @@ class _Import:
             self.progress(0.8, "Writing the events")
             return self._insert()
         finally:
-            for table in (RAW, EVENTS, READY):
+            for table in (RAW, EVENTS, KEYS):
                 cur.execute(f"DROP TABLE IF EXISTS {table}")
 
     # -- staging ----------------------------------------------------------------------------------
@@ -174,8 +175,9 @@ class _Import:
                     self.cur.execute(f"CREATE OR REPLACE TEMP TABLE {RAW} AS SELECT * FROM _import_batch LIMIT 0")
                 self.cur.execute(f"INSERT INTO {RAW} BY NAME SELECT * FROM _import_batch")
             except duckdb.Error as e:
-                raise ImportRejected(f"The rows near line {batch.column(ROW)[0]} do not fit the ones before them "
-                                     f"({e}).", line=batch.column(ROW)[0].as_py()) from e
+                line = batch.column(ROW)[0].as_py()
+                raise ImportRejected(f"The rows from line {line} on do not fit the ones before them ({e}).",
+                                     line=line) from e
             finally:
                 self.cur.unregister("_import_batch")
             rows += batch.num_rows
@@ -213,7 +215,7 @@ class _Import:
         return self.typed.get(column, _q(column))
 
     def _infer_csv_types(self, columns: list[str]) -> None:
-        """Which text columns of a CSV hold only whole numbers or only numbers (over the whole file)."""
+        """Which of these text columns of a CSV hold only whole numbers or only numbers (over the whole file)."""
         self.typed: dict[str, str] = {}
         text_columns = [c for c in columns if self.types.get(c) == "VARCHAR"]
         if self.source.fmt != "csv" or not text_columns:
@@ -280,7 +282,7 @@ class _Import:
 
     # -- preparing and checking -------------------------------------------------------------------
     def _prepare(self, mapping: ColumnMapping, columns: list[str]) -> None:
-        self._infer_csv_types(columns)
+        self._infer_csv_types(mapping.data_columns(columns) + list(mapping.metadata))
         stream_type = _lit(self.stream_type)
         if mapping.stream_type:
             stream_type = f"coalesce(nullif({self._text(mapping.stream_type)}, ''), {stream_type})"
@@ -299,82 +301,107 @@ class _Import:
             {self._text(mapping.event_type)} AS event_type, {self._text(mapping.time)} AS time_text,
             {self._time(mapping.time)} AS occurred_at,
             {', '.join(f'{expr} AS {name}' for name, expr in optional.items())},
+            coalesce(TRY_CAST(id_text AS UUID), md5(id_text)::UUID) AS given_id,
+            coalesce(TRY_CAST(schema_text AS INTEGER), 1) AS schema_version,
             {self._data(mapping, columns)} AS data, {self._metadata(mapping)} AS metadata
             FROM {RAW} {blank}""")
 
-    def _first(self, where: str, columns: str = "file_row") -> list[Any] | None:
-        rows = self.cur.execute(f"SELECT {columns} FROM {EVENTS} WHERE {where} ORDER BY file_row LIMIT 1").fetchall()
-        return list(rows[0]) if rows else None
-
     def _check_events(self, mapping: ColumnMapping) -> None:
-        for column, role in ((mapping.stream_id, "stream id"), (mapping.event_type, "event type")):
-            field = "stream_id" if role == "stream id" else "event_type"
-            bad = self._first(f"{field} IS NULL OR trim({field}) = ''")
-            if bad:
-                raise ImportRejected(f"This row has no {role}: every event needs one.", line=bad[0], column=column)
-        bad = self._first("time_text IS NULL OR trim(time_text) = ''")
-        if bad:
-            raise ImportRejected("This row has no time: every event needs one.", line=bad[0], column=mapping.time)
-        bad = self._first("occurred_at IS NULL", "file_row, time_text")
-        if bad:
-            raise ImportRejected(f"'{bad[1]}' is not a time this import understands; write times in ISO 8601, "
-                                 "e.g. 2024-05-01T10:00:00+02:00 (without an offset, UTC is assumed).",
-                                 line=bad[0], column=mapping.time)
+        """Refuse the first row (in file order) that lacks what an event needs, in one scan."""
+        checks = [  # (condition, column at fault, text shown, message)
+            ("stream_id IS NULL OR trim(stream_id) = ''", mapping.stream_id, None,
+             "This row has no stream id: every event needs one."),
+            ("event_type IS NULL OR trim(event_type) = ''", mapping.event_type, None,
+             "This row has no event type: every event needs one."),
+            ("time_text IS NULL OR trim(time_text) = ''", mapping.time, None,
+             "This row has no time: every event needs one."),
+            ("occurred_at IS NULL", mapping.time, "time_text",
+             "'{}' is not a time this import understands; write times in ISO 8601, e.g. 2024-05-01T10:00:00+02:00 "
+             "(without an offset, UTC is assumed)."),
+        ]
         if mapping.data_object and not self.json:
-            bad = self._first("data_text IS NOT NULL AND TRY_CAST(data_text AS JSON) IS NULL", "file_row, data_text")
-            if bad:
-                raise ImportRejected(f"The data {bad[1][:80]!r} is not JSON.", line=bad[0], column=mapping.data_object)
+            checks.append(("data_text IS NOT NULL AND TRY_CAST(data_text AS JSON) IS NULL", mapping.data_object,
+                           "data_text", "The data {!r} is not JSON."))
         if mapping.event_id:
-            bad = self._first("id_text IS NULL OR trim(id_text) = ''")
-            if bad:
-                raise ImportRejected("This row has no event id.", line=bad[0], column=mapping.event_id)
+            checks.append(("id_text IS NULL OR trim(id_text) = ''", mapping.event_id, None,
+                           "This row has no event id."))
         if mapping.schema_version:
-            bad = self._first("schema_text IS NOT NULL AND TRY_CAST(schema_text AS INTEGER) IS NULL",
-                              "file_row, schema_text")
-            if bad:
-                raise ImportRejected(f"The schema version '{bad[1]}' is not a whole number.", line=bad[0],
-                                     column=mapping.schema_version)
+            checks.append(("schema_text IS NOT NULL AND TRY_CAST(schema_text AS INTEGER) IS NULL",
+                           mapping.schema_version, "schema_text", "The schema version '{}' is not a whole number."))
+        firsts = self.cur.execute("SELECT " + ", ".join(f"min(file_row) FILTER (WHERE {c})" for c, *_ in checks)
+                                  + f" FROM {EVENTS}").fetchall()[0]
+        found = [(line, i) for i, line in enumerate(firsts) if line is not None]
+        if not found:
+            return
+        line, i = min(found)
+        _, column, shown, message = checks[i]
+        if shown:
+            text = self.cur.execute(f"SELECT {shown} FROM {EVENTS} WHERE file_row = ?", [line]).fetchall()[0][0]
+            message = message.format(text[:80])
+        raise ImportRejected(message, line=line, column=column)
 
     def _assign_versions(self) -> None:
-        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE {READY} AS
+        """A narrow table of keys per row: version, event id and place in the log (``seq``).
+
+        Kept apart from the wide rows (data, metadata) so that the sorts of the window functions
+        move a few columns only; the insert joins the two.
+        """
+        self.cur.execute(f"""CREATE OR REPLACE TEMP TABLE {KEYS} AS
             WITH existing AS (
                 SELECT stream_id, max(version) AS current, any_value(stream_type) AS current_type FROM events
                 WHERE stream_id IN (SELECT DISTINCT stream_id FROM {EVENTS}) GROUP BY stream_id),
             placed AS (
-                SELECT i.*, coalesce(x.current, 0) AS current, coalesce(x.current_type, i.stream_type) AS final_type,
+                SELECT i.file_row, i.stream_id, i.occurred_at, i.event_type, i.given_id,
+                    coalesce(x.current, 0) AS current, x.current_type,
                     row_number() OVER (PARTITION BY i.stream_id ORDER BY i.version_hint NULLS LAST, i.occurred_at,
                                        i.file_row) AS nth
-                FROM {EVENTS} i LEFT JOIN existing x USING (stream_id))
-            SELECT *, current + nth AS version,
-                coalesce(TRY_CAST(id_text AS UUID), md5(coalesce(id_text, concat_ws(chr(31), stream_id, nth,
-                    event_type, strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f'), CAST(data AS VARCHAR))))::UUID)
-                    AS event_id,
-                coalesce(TRY_CAST(schema_text AS INTEGER), 1) AS schema_version
-            FROM placed""")
-        self.streams, self.event_types, self.appended, self.stream_types = self.cur.execute(
-            f"SELECT count(DISTINCT stream_id), count(DISTINCT event_type), count(DISTINCT stream_id) "
-            f"FILTER (WHERE current > 0), list(DISTINCT final_type ORDER BY final_type) FROM {READY}").fetchall()[0]
+                FROM {EVENTS} i LEFT JOIN existing x USING (stream_id)),
+            ordered AS (
+                -- positions follow the times, but never put a stream's version before an earlier one
+                SELECT *, max(occurred_at) OVER w AS sort_time, max(file_row) OVER w AS sort_row FROM placed
+                WINDOW w AS (PARTITION BY stream_id ORDER BY nth ROWS UNBOUNDED PRECEDING))
+            SELECT file_row, current, current_type, nth, current + nth AS version,
+                row_number() OVER (ORDER BY sort_time, sort_row, stream_id, nth) AS seq,
+                -- the file's own id, else one derived from the stream, the place in it, the type and the time
+                coalesce(given_id, md5(concat_ws(chr(31), stream_id, nth, event_type,
+                    strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f')))::UUID) AS event_id
+            FROM ordered""")
+        self.streams, self.event_types, self.stream_types = self.cur.execute(
+            f"SELECT count(DISTINCT stream_id), count(DISTINCT event_type), list(DISTINCT stream_type) "
+            f"FROM {EVENTS}").fetchall()[0]
+        self.appended = self.cur.execute(
+            f"SELECT count(DISTINCT stream_id) FROM events WHERE stream_id IN (SELECT DISTINCT stream_id FROM {EVENTS})"
+        ).fetchall()[0][0]
+        if self.appended:  # an existing stream keeps its type
+            self.stream_types = [t for (t,) in self.cur.execute(
+                f"SELECT DISTINCT coalesce(k.current_type, e.stream_type) FROM {EVENTS} e JOIN {KEYS} k "
+                "USING (file_row)").fetchall()]
+        self.stream_types = sorted(self.stream_types)
         self.sample_stream = self.cur.execute(
-            f"SELECT stream_id FROM {READY} GROUP BY stream_id ORDER BY count(*) DESC, stream_id LIMIT 1").fetchall()[0][0]
+            f"SELECT stream_id FROM {EVENTS} GROUP BY stream_id ORDER BY count(*) DESC, stream_id LIMIT 1"
+        ).fetchall()[0][0]
 
     def _check_ids(self, mapping: ColumnMapping) -> None:
         where = f" (column '{mapping.event_id}')" if mapping.event_id else ""
-        twice = self.cur.execute(f"""SELECT CAST(event_id AS VARCHAR), list(file_row ORDER BY file_row) FROM {READY}
-            GROUP BY event_id HAVING count(*) > 1 ORDER BY min(file_row) LIMIT 1""").fetchall()
-        if twice:
-            event_id, lines = twice[0]
-            raise ImportRejected(f"The event id {event_id}{where} appears twice in the file (first at line "
-                                 f"{lines[0]}): event ids must be unique.", line=lines[1], column=mapping.event_id)
-        stored = self.cur.execute(f"""SELECT r.file_row, CAST(r.event_id AS VARCHAR), count(*) OVER ()
-            FROM {READY} r JOIN events e ON e.event_id = r.event_id ORDER BY r.file_row LIMIT 1""").fetchall()
-        if stored:
-            line, event_id, n = stored[0]
-            raise ImportRejected(f"{n:,} events of this file are already in the store (the first is {event_id}): "
-                                 "it was probably imported before. Nothing was written.", line=line,
-                                 column=mapping.event_id)
+        if mapping.event_id:  # derived ids differ by construction (stream id and place in it)
+            twice = self.cur.execute(f"""SELECT CAST(event_id AS VARCHAR), list(file_row ORDER BY file_row) FROM {KEYS}
+                GROUP BY event_id HAVING count(*) > 1 ORDER BY min(file_row) LIMIT 1""").fetchall()
+            if twice:
+                event_id, lines = twice[0]
+                raise ImportRejected(f"The event id {event_id}{where} appears twice in the file (first at line "
+                                     f"{lines[0]}): event ids must be unique.", line=lines[1], column=mapping.event_id)
+        if mapping.event_id or self.appended:  # a derived id can only be stored already in an existing stream
+            stored = self.cur.execute(f"""SELECT r.file_row, CAST(r.event_id AS VARCHAR), count(*) OVER ()
+                FROM {KEYS} r JOIN events e ON e.event_id = r.event_id ORDER BY r.file_row LIMIT 1""").fetchall()
+            if stored:
+                line, event_id, n = stored[0]
+                raise ImportRejected(f"{n:,} events of this file are already in the store (the first is {event_id}):"
+                                     " it was probably imported before. Nothing was written.", line=line,
+                                     column=mapping.event_id)
         if self.appended and self.on_existing == "refuse":
             names = [r[0] for r in self.cur.execute(
-                f"SELECT DISTINCT stream_id FROM {READY} WHERE current > 0 ORDER BY stream_id LIMIT 5").fetchall()]
+                f"SELECT DISTINCT stream_id FROM {EVENTS} WHERE stream_id IN (SELECT stream_id FROM events) "
+                "ORDER BY stream_id LIMIT 5").fetchall()]
             raise ImportRejected(
                 f"{self.appended:,} streams of this file already exist in the store "
                 f"({', '.join(repr(n) for n in names)}{', ...' if self.appended > 5 else ''}). Nothing was written. "
@@ -382,13 +409,12 @@ class _Import:
                 "'append to existing streams' (command line: --append).")
 
     def _insert(self) -> int:
+        # Written in position order, so later reads by position range skip whole row groups.
         return self.cur.execute(f"""INSERT INTO events
-            SELECT ? - 1 + row_number() OVER (ORDER BY sort_time, sort_row, stream_id, version) AS position,
-                event_id, stream_id, final_type, version, event_type, schema_version, data, metadata,
-                occurred_at, ?::TIMESTAMP
-            FROM (SELECT *, max(occurred_at) OVER w AS sort_time, max(file_row) OVER w AS sort_row FROM {READY}
-                  WINDOW w AS (PARTITION BY stream_id ORDER BY version ROWS UNBOUNDED PRECEDING))
-            ORDER BY position""", [self.first, utcnow()]).fetchall()[0][0]
+            SELECT ? - 1 + k.seq, k.event_id, e.stream_id, coalesce(k.current_type, e.stream_type), k.version,
+                e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at, ?::TIMESTAMP
+            FROM {EVENTS} e JOIN {KEYS} k USING (file_row)
+            ORDER BY k.seq""", [self.first, utcnow()]).fetchall()[0][0]
 
 
 def _json_path(key: str) -> str:

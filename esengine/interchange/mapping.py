@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from esengine.errors import ImportRejected
+from esengine.interchange.readers import UNNAMED
 
 XES_CASE, XES_ACTIVITY, XES_TIME = "case:concept:name", "concept:name", "time:timestamp"
 CLOUDEVENT_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype",
@@ -60,8 +61,10 @@ class ColumnMapping:
         """The file's columns that become data (all the unused ones when ``data`` is None)."""
         if self.data is not None:
             return list(self.data)
+        if self.data_object is not None:
+            return []
         taken = set(self.used()) | set(self.metadata) | set(self.ignore)
-        return [c for c in columns if c not in taken and c and not c.startswith("_unnamed")] if self.data_object is None else []
+        return [c for c in columns if c not in taken and c and not c.startswith(UNNAMED)]
 
     def check(self, columns: list[str]) -> None:
         """Refuse a mapping that names a column the file lacks (line 1 is the header)."""

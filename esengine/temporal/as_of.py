@@ -106,6 +106,27 @@ def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = Non
     return frame.drop(columns="nested")
 
 
+_HEADS_SQL = """
+SELECT stream_id, any_value(stream_type) AS stream_type, max(version) AS version,
+       arg_max(event_type, version) AS last_event_type, min(occurred_at) AS created_at, max(occurred_at) AS updated_at
+FROM events WHERE {where} AND {by} <= ?
+GROUP BY stream_id ORDER BY stream_id
+"""
+
+
+def stream_heads_as_of(store: EventStore, at: datetime, stream_type: str | None = None,
+                       by: str = "occurred_at") -> pd.DataFrame:
+    """Where every stream stood at ``at``, without folding its data: ``stream_id, stream_type, version,
+    last_event_type, created_at, updated_at``. The last event type is the status in most domains."""
+    column = _time_column(by)
+    at = check_moment(store, at, stream_type, by)
+    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    try:
+        return store.cursor().sql(_HEADS_SQL.format(where=clause, by=column), params=params + [at]).df()
+    except duckdb.Error as e:
+        raise EsEngineError(f"The streams as of {at} could not be listed: {e}") from e
+
+
 def _fold_in_python(store: EventStore, stream_id: str, column: str, at: datetime) -> str:
     rows = store.cursor().execute(f"SELECT CAST(data AS VARCHAR) FROM events WHERE stream_id = ? AND {column} <= ? "
                                   "ORDER BY version", [stream_id, as_utc_naive(at)]).fetchall()

@@ -91,6 +91,7 @@ class Replayer:
         self.latest: int = info["version"]
         self.first_occurred_at: datetime = info["first_occurred_at"]
         self.warnings: list[str] = []
+        self._read_on_the_way: StoredEvent | None = None
         self.fold = fold_for(engine, stream_id, self.stream_type)
 
     # -- choosing the target -------------------------------------------------------------------------
@@ -171,9 +172,8 @@ class Replayer:
         """The event at ``version`` (None for 0); free when the last :meth:`load` already read it."""
         if version == 0:
             return None
-        seen = getattr(self, "_read_on_the_way", None)
-        if seen is not None and seen.version == version:
-            return seen
+        if self._read_on_the_way is not None and self._read_on_the_way.version == version:
+            return self._read_on_the_way
         return self.engine.store.get_events(self.stream_id, version - 1, version)[0]
 
 

@@ -94,6 +94,16 @@ def test_an_unknown_id_typed_into_a_select_box_is_refused_as_not_found(app_env):
     assert "There is no customer 'customer-nobody'" in at.info[0].value
 
 
+def test_a_typed_order_id_that_does_not_exist_is_named_and_the_form_stays(app_env):
+    at = app_test("pages/commands.py")
+    at.session_state["commands_type"] = "CancelOrder"
+    at.session_state["commands_CancelOrder_order_id"] = "order-nobody"
+    at.run()
+    assert not at.exception
+    assert "There is no order 'order-nobody'" in " ".join(i.value for i in at.info)
+    assert at.text_input(key="commands_CancelOrder_reason")
+
+
 def test_a_colleagues_change_makes_the_loaded_version_stale_and_the_command_conflicts(app_env):
     order = an_order(app_env, "pending")
     at = open_form("ConfirmOrder")

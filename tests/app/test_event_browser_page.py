@@ -104,3 +104,9 @@ def test_swimlanes_show_the_streams_of_the_opened_events_correlation(app_env):
     at = browser(event=str(event.position))
     assert at.multiselect(key="events_lanes").value == [event.stream_id]
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_a_malformed_event_link_is_named_and_the_events_still_show(app_env):
+    at = browser(event="12abc")
+    assert any("not a position" in e.value for e in at.error)
+    assert len(events_shown(at)) == 50

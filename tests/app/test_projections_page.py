@@ -47,6 +47,7 @@ def test_promoting_a_version_that_was_never_built_is_explained(app_env):
 
 def test_comparing_version_1_with_a_replay_shows_they_are_identical(app_env):
     at = _page(app_env)
+    at.radio(key="proj_section").set_value("Compare two outputs").run()
     at.radio(key="proj_cmp_right_kind").set_value("replay").run()
     at.selectbox(key="proj_cmp_right_version").set_value(1).run()
     _button(at, "proj_cmp_run").click().run()
@@ -56,6 +57,7 @@ def test_comparing_version_1_with_a_replay_shows_they_are_identical(app_env):
 
 def test_comparing_with_a_version_that_was_never_built_is_explained(app_env):
     at = _page(app_env)
+    at.radio(key="proj_section").set_value("Compare two outputs").run()
     _button(at, "proj_cmp_run").click().run()
     assert any("has not been built" in e.value for e in at.error)
 

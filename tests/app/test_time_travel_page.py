@@ -95,6 +95,7 @@ def test_the_time_mode_offers_the_dates_and_times_of_the_events(streams):
 
 def test_skipping_the_payment_shows_the_rule_the_shipment_would_break(streams):
     at = open_page(stream=streams["order"], version=4)
+    at.toggle(key="tt_whatif_on").set_value(True).run()
     at.multiselect(key="tt_skip").set_value([3]).run()
     warnings = " ".join(w.value for w in at.warning)
     assert "v4 OrderShipped" in warnings and "nothing ships unpaid" in warnings

@@ -135,3 +135,14 @@ def test_state_at_is_json_ready_for_the_command_line(engine, order):
     import json
     text = json.dumps(state_at(engine, order, version=2).to_dict())
     assert '"version": 2' in text and '"event_type": "OrderItemAdded"' in text
+
+
+@pytest.mark.parametrize("version, compare", [(0, None), (1, None), (4, None), (6, 2), (3, 6), (5, 5), (2, 0)])
+def test_the_cursor_view_agrees_with_state_at_and_diff_versions(engine, order, version, compare):
+    from esengine.timetravel import state_and_diff
+    state, diff = state_and_diff(engine, order, version, compare)
+    alone = state_at(engine, order, version=version)
+    assert (state.state, state.version, state.latest_version) == (alone.state, alone.version, alone.latest_version)
+    assert (state.last_event.version if state.last_event else 0) == version
+    expected = diff_versions(engine, order, max(version - 1, 0) if compare is None else compare, version)
+    assert diff.rows() == expected.rows()
