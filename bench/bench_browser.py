@@ -55,9 +55,13 @@ def main() -> None:
          raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_type = 'order' AND event_type IN ('OrderShipped', 'OrderCancelled') "
                   "AND occurred_at >= ? AND occurred_at < ? AND position < ? ORDER BY position DESC LIMIT 51",
              [datetime(2026, 1, 1), datetime(2026, 3, 1), second])),
-        ("text inside the data ('TRK-1234'), page 1",
+        ("text inside the data, a rare term ('TRK-1234'), page 1",
          lambda: event_page(store, EventFilter(text="TRK-1234"), size=50),
          raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE contains(lower(CAST(data AS VARCHAR)), 'trk-1234') "
+                  "ORDER BY position DESC LIMIT 51", [])),
+        ("text inside the data, a common term ('TRK-12'), page 1",
+         lambda: event_page(store, EventFilter(text="TRK-12"), size=50),
+         raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE contains(lower(CAST(data AS VARCHAR)), 'trk-12') "
                   "ORDER BY position DESC LIMIT 51", [])),
         ("count of the filtered events",
          lambda: store.count(page_filter),

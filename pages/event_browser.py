@@ -113,7 +113,7 @@ def streams_tab(store) -> None:
     rows["events_link"] = rows["stream_id"].map(lambda s: link("events", stream=s))
     rows["time_travel"] = [link("time_travel", stream=s, version=v) for s, v in zip(rows.stream_id, rows.version)]
     st.dataframe(rows.drop(columns=["first_occurred_at", "last_position"]), hide_index=True, key="events_streams_table",
-                 column_config={"events_link": st.column_config.LinkColumn("events", display_text="open"),
+                 column_config={"events_link": st.column_config.LinkColumn("browse", display_text="its events"),
                                 "time_travel": st.column_config.LinkColumn("time travel", display_text="replay"),
                                 "last_occurred_at": "last occurred", "last_recorded_at": "last recorded"})
     st.caption(("The 100 most recently active matching streams; narrow the search to see others."

@@ -5,9 +5,11 @@ import streamlit as st
 
 from esengine.browsing.links import filter_from_params, filter_to_params
 from esengine.browsing.streams import event_types, stream_types
+from esengine.errors import ImportRejected
 from esengine.interchange import export_bytes
 from esengine.interchange.importer import import_file, preview_file
 from esengine.interchange.mapping import ColumnMapping
+from esengine.interchange.readers import UNNAMED
 from esengine.store.filters import EventFilter
 from ui.engine import get_engine
 from ui.feedback import plain_errors
@@ -30,32 +32,36 @@ def mapping_form(preview) -> ColumnMapping:
                    f"`{known.stream_id}`, event type from `{known.event_type}`, time from `{known.time}`.")
         if not st.toggle("Change the column mapping", key="ie_custom"):
             return known
-    elif known is None:
-        st.warning("The columns are not a layout this import knows: say which column is which.")
+    else:
+        st.warning("The columns are not a layout this import knows: say which column is which "
+                   "(the choices below are guesses from the column names).")
+    if known is None:
+        raise ImportRejected("The file needs at least three columns: a stream id, an event type and a time.")
     cols = st.columns(3)
-    default = known or ColumnMapping(columns[0], columns[min(1, len(columns) - 1)], columns[-1])
+    tag = preview.source.name  # a new file starts from its own guesses, not the last file's choices
 
-    def pick(col, label, current, key, help_text):
-        return col.selectbox(label, columns, index=columns.index(current) if current in columns else 0,
-                             key=key, help=help_text)
-    stream = pick(cols[0], "Stream id", default.stream_id, "ie_stream", "Each distinct value becomes one stream.")
-    kind = pick(cols[1], "Event type", default.event_type, "ie_type", "What happened, e.g. an activity name.")
-    time = pick(cols[2], "Time", default.time, "ie_time", "ISO 8601; a time without an offset is taken as UTC.")
+    def pick(col, label, current, role, help_text):
+        return col.selectbox(label, columns, index=columns.index(current), key=f"ie_{role}_{tag}", help=help_text)
+    stream = pick(cols[0], "Stream id", known.stream_id, "stream", "Each distinct value becomes one stream.")
+    kind = pick(cols[1], "Event type", known.event_type, "type", "What happened, e.g. an activity name.")
+    time = pick(cols[2], "Time", known.time, "time", "ISO 8601; a time without an offset is taken as UTC.")
     rest = [c for c in columns if c not in (stream, kind, time)]
-    metadata = st.multiselect("Columns that become metadata", rest, key="ie_metadata",
+    metadata = st.multiselect("Columns that become metadata", rest, key=f"ie_metadata_{tag}",
                               help="Who or what caused the event, e.g. a user or a source system.")
     data = st.multiselect("Columns that become the event's data", [c for c in rest if c not in metadata],
-                          default=[c for c in rest if c not in metadata and not c.startswith("_unnamed")],
-                          key="ie_data", help="Empty cells are left out of the data.")
+                          default=[c for c in rest if c not in metadata and not c.startswith(UNNAMED)],
+                          key=f"ie_data_{tag}", help="Empty cells are left out of the data.")
     return ColumnMapping(stream, kind, time, data=tuple(data), metadata=tuple(metadata))
 
 
 def run_import(engine, upload, mapping: ColumnMapping, stream_type: str, append: bool) -> None:
     bar = st.progress(0.0, text="Starting")
-    result = import_file(engine, upload, name=upload.name, mapping=mapping, stream_type=stream_type or None,
-                         on_existing="append" if append else "refuse",
-                         progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-    bar.empty()
+    try:
+        result = import_file(engine, upload, name=upload.name, mapping=mapping, stream_type=stream_type or None,
+                             on_existing="append" if append else "refuse",
+                             progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+    finally:
+        bar.empty()
     st.success(result.summary())
     cols = st.columns(2)
     with cols[0]:
@@ -78,7 +84,7 @@ def import_tab(engine) -> None:
     preview = preview_file(upload, name=upload.name)
     st.markdown(f"**Preview** of `{upload.name}`: the first {len(preview.rows)} rows, "
                 f"{len(preview.columns)} columns.")
-    st.dataframe(preview.rows, hide_index=True, key="ie_preview", height=240)
+    st.dataframe(preview.rows, hide_index=True, key="ie_preview", height=240 if len(preview.rows) > 6 else "auto")
     mapping = mapping_form(preview)
     left, right = st.columns(2)
     stream_type = left.text_input("Stream type", value=preview.source.stem, key="ie_stream_type",

@@ -8,7 +8,7 @@ from esengine.temporal import (changes_between, field_history, fields_of, final_
 from esengine.temporal.as_of import expand_states, read_model_of
 from ui.engine import get_engine
 from ui.feedback import plain_errors
-from ui.temporal_views import console_chart, moment_input, result_table
+from ui.temporal_views import console_chart, last_event_chart, moment_input, result_table
 
 S = st.session_state
 
@@ -46,6 +46,9 @@ with as_of_tab, plain_errors():
     if "temporal_asof_result" in S:
         frame, shown_at, linked = S["temporal_asof_result"]
         st.markdown(f"**{len(frame):,} streams** as of {shown_at:%Y-%m-%d %H:%M} UTC")
+        if linked and not frame.empty:
+            st.caption("Where they stood: the type of each stream's last event by then.")
+            last_event_chart(frame, "temporal_asof_chart")
         result_table(frame, "temporal_asof_table", f"state-as-of-{shown_at:%Y%m%dT%H%M}.csv", shown_at, linked)
 
 with between_tab, plain_errors():

@@ -78,10 +78,15 @@ with plain_errors():
     ready = True
 
 
-@st.fragment(run_every=0.8 if S.get("tt_playing") else None)
+PLAYING = bool(S.get("tt_playing"))  # the fragment's timer is set when the whole page runs
+
+
+@st.fragment(run_every=0.8 if PLAYING else None)
 def viewer() -> None:
     """Everything that follows the cursor; a fragment, so a step (or play) redraws only this part."""
     engine, tl, latest = get_engine(), S.tt_timeline, S.tt_latest
+    if bool(S.get("tt_playing")) != PLAYING:  # Play or Pause was pressed: rerun the page to start or stop the timer
+        st.rerun(scope="app")
     if S.get("tt_playing"):
         move(by=1)
         if S.tt_cursor >= latest:
@@ -94,7 +99,7 @@ def viewer() -> None:
         S.tt_slider = S.tt_cursor
         m2.slider("Version", 0, latest, key="tt_slider", on_change=from_slider, disabled=latest == 0)
     else:
-        axis = st.radio("Time of", ["occurred_at", "recorded_at"], horizontal=True, key="tt_axis",
+        axis = m1.radio("Time of", ["occurred_at", "recorded_at"], horizontal=True, key="tt_axis",
                         help="occurred_at: when it happened in the domain. recorded_at: when the store committed it.")
         moments = views.moments(tl, axis)
         S.tt_moment = views.moment_of(tl, max(S.tt_cursor, 1), axis)

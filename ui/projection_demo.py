@@ -24,22 +24,22 @@ def consistency_panel(engine) -> None:
     count = st.number_input("Orders to place", 1, 50, 5, key="proj_demo_count")
     if st.button("Place orders now", key="proj_demo_place", type="primary"):
         st.session_state["proj_demo_placed"] = place_demo_orders(engine, int(count))
+        st.session_state["proj_demo_watch"] = True  # (set before the toggle below is drawn)
+        st.rerun()  # so the status table above shows the new lag too
     if placed := st.session_state.get("proj_demo_placed"):
         st.caption(f"Placed {len(placed)} orders, e.g. [{placed[0]}](/time_travel?stream={placed[0]}).")
-    watch = st.toggle("Watch live (refresh these figures every second; on once you place orders)", value=False,
-                      key="proj_demo_watch")
-    st.fragment(_live_view, run_every="1s" if watch or placed else None)(engine)
+    watch = st.toggle("Watch live: refresh these figures every second", key="proj_demo_watch")
+    st.fragment(_live_view, run_every="1s" if watch else None)(engine)
 
 
 def _live_view(engine) -> None:
     with plain_errors():
         units = units_today(engine)
-        status = engine.projections.status().set_index("projection")
-        lag = status.loc["daily_sales"]
-        lag = lag[lag["live"]].iloc[0] if hasattr(lag, "columns") else lag
+        status = engine.projections.status()
+        lag = status[(status["projection"] == "daily_sales") & status["live"]].iloc[0]
         cols = st.columns(4)
-        cols[0].metric(f"Units ordered {units.day} (orders, inline)", units.in_orders)
-        cols[1].metric("Same, in daily_sales (async)", units.in_daily_sales,
+        cols[0].metric("Units ordered today: orders", units.in_orders, help=f"{units.day} UTC, inline read model")
+        cols[1].metric("Same in daily_sales", units.in_daily_sales, help="asynchronous read model",
                        delta=units.in_daily_sales - units.in_orders or None)
         cols[2].metric("daily_sales lag (events)", int(lag["lag_events"]))
         cols[3].metric("Lag (seconds)", int(lag["lag_seconds"]))

@@ -63,3 +63,12 @@ def console_chart(frame: pd.DataFrame, key: str) -> None:
     fig = (px.line if timed else px.bar)(frame.head(SHOWN_ROWS), x=x, y=y)
     fig.update_layout(height=320, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     st.plotly_chart(fig, key=key)
+
+
+def last_event_chart(frame: pd.DataFrame, key: str) -> None:
+    """How many streams stood at each last event type at the moment (the status, in most domains)."""
+    counts = frame["last_event_type"].value_counts().rename_axis("last event").reset_index(name="streams")
+    fig = px.bar(counts, x="streams", y="last event", orientation="h")
+    fig.update_layout(height=80 + 28 * len(counts), margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                      yaxis={"categoryorder": "total ascending", "title": ""})
+    st.plotly_chart(fig, key=key)

@@ -42,7 +42,8 @@ def timeline_chart(tl: Timeline, cursor: int, compare: int | None, key: str) -> 
     fig.update_layout(shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                                "line": {"color": colour, "width": 3, "dash": dash}} for x, colour, dash in lines])
     fig.update_layout(height=130 + 22 * (frame["event_type"].nunique() + bool(snapshots)), margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                      xaxis={"title": "version", "range": [-0.5, tl.latest + 0.5]}, yaxis={"title": ""},
+                      xaxis={"title": "version", "range": [-0.5, tl.latest + 0.5], "tickformat": ",d",
+                             **({"dtick": 1} if tl.latest <= 20 else {})}, yaxis={"title": ""},
                       showlegend=False)
     st.plotly_chart(fig, key=key, config={"displayModeBar": False})
     notes = ["Red line: the cursor.", f"Green diamonds: the {len(snapshots)} snapshots (state saved every few "

@@ -9,6 +9,8 @@ import pandas as pd
 from esengine.core.events import StoredEvent
 from esengine.store.filters import EventFilter
 
+RECENT_WINDOW = 100_000  # positions a text search reads before it goes further back
+
 
 @dataclass(frozen=True)
 class EventPage:
@@ -22,19 +24,38 @@ class EventPage:
         return self.rows.empty
 
 
-def event_page(store, where: EventFilter | None = None, before: int | None = None, size: int = 50) -> EventPage:
+def event_page(store, where: EventFilter | None = None, before: int | None = None, size: int = 50,
+               recent_window: int = RECENT_WINDOW) -> EventPage:
     """Up to ``size`` matching events with a position below ``before``, newest first.
 
     Paging by position rather than OFFSET keeps every page as fast as the first on millions of events.
+    A text filter reads every event's JSON, so it looks at the newest ``recent_window`` positions first
+    and reads further back only when they do not fill the page.
     """
     flt = where or EventFilter()
     if before is not None:
         upper = before - 1 if flt.to_position is None else min(flt.to_position, before - 1)
         flt = flt.with_(to_position=upper)
-    rows = store.read_frame(flt, limit=size + 1, descending=True)
+    if flt.text:
+        rows = _newest_first_in_windows(store, flt, size + 1, recent_window)
+    else:
+        rows = store.read_frame(flt, limit=size + 1, descending=True)
     more = len(rows) > size
     rows = rows.head(size).reset_index(drop=True)
     return EventPage(rows, int(rows["position"].iloc[-1]) if more else None)
+
+
+def _newest_first_in_windows(store, flt: EventFilter, limit: int, window: int) -> pd.DataFrame:
+    upper = flt.to_position if flt.to_position is not None else store.last_position()
+    floor = flt.after_position or 0
+    start = max(floor, upper - window)
+    recent = store.read_frame(flt.with_(after_position=start, to_position=upper), limit=limit, descending=True)
+    if len(recent) >= limit or start <= floor:
+        return recent
+    older = store.read_frame(flt.with_(after_position=floor or None, to_position=start), limit=limit - len(recent),
+                             descending=True)
+    parts = [frame for frame in (recent, older) if not frame.empty]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else recent)
 
 
 @dataclass(frozen=True)

@@ -138,30 +138,29 @@ class _Import:
 
     def run(self, cur: duckdb.DuckDBPyConnection, first_position: int) -> int:
         self.cur, self.first = cur, first_position
-        try:
-            rows = self._stage()
-            if rows == 0:
-                raise ImportRejected(f"The file '{self.source.name}' holds no events (only a header, or blank).",
-                                     line=2 if self.source.fmt == "csv" else 1)
-            self.progress(0.6, "Checking the events")
-            columns = self._columns()
-            mapping = self.mapping or recognise(columns)
-            if mapping is None:
-                raise ImportRejected(
-                    "The columns of this file are not a known layout (XES, CloudEvents or an esengine export): "
-                    "say which columns hold the stream id, the event type and the time (a column mapping). "
-                    f"Its columns are: {', '.join(repr(c) for c in columns)}.")
-            mapping.check(columns)
-            self.layout = mapping.kind
-            self._prepare(mapping, columns)
-            self._check_events(mapping)
-            self._assign_versions()
-            self._check_ids(mapping)
-            self.progress(0.8, "Writing the events")
-            return self._insert()
-        finally:
-            for table in (RAW, EVENTS, KEYS):
-                cur.execute(f"DROP TABLE IF EXISTS {table}")
+        rows = self._stage()
+        if rows == 0:
+            raise ImportRejected(f"The file '{self.source.name}' holds no events (only a header, or blank).",
+                                 line=2 if self.source.fmt == "csv" else 1)
+        self.progress(0.6, "Checking the events")
+        columns = self._columns()
+        mapping = self.mapping or recognise(columns)
+        if mapping is None:
+            raise ImportRejected(
+                "The columns of this file are not a known layout (XES, CloudEvents or an esengine export): "
+                "say which columns hold the stream id, the event type and the time (a column mapping). "
+                f"Its columns are: {', '.join(repr(c) for c in columns)}.")
+        mapping.check(columns)
+        self.layout = mapping.kind
+        self._prepare(mapping, columns)
+        self._check_events(mapping)
+        self._assign_versions()
+        self._check_ids(mapping)
+        self.progress(0.8, "Writing the events")
+        written = self._insert()
+        for table in (RAW, EVENTS, KEYS):  # on a refusal, the rollback removes them
+            cur.execute(f"DROP TABLE {table}")
+        return written
 
     # -- staging ----------------------------------------------------------------------------------
     def _stage(self) -> int:

@@ -111,22 +111,38 @@ def cloudevents_mapping(columns: list[str]) -> ColumnMapping:
         kind="cloudevents")
 
 
-_STREAM_NAMES = ("stream_id", "stream", "case_id", "case", "caseid", "aggregate_id", "entity_id", "id")
-_TYPE_NAMES = ("event_type", "type", "activity", "event", "action", "name")
-_TIME_NAMES = ("occurred_at", "time", "timestamp", "datetime", "date", "created_at", "start_time")
+_ROLE_NAMES = {  # exact names first, then parts of names, for each role
+    "stream": (("stream_id", "stream", "case_id", "case", "caseid", "aggregate_id", "entity_id", "id"),
+               ("case", "stream", "aggregate", "entity", "id")),
+    "type": (("event_type", "type", "kind", "activity", "event", "action", "name", "what"),
+             ("type", "kind", "activity", "event", "action", "name")),
+    "time": (("occurred_at", "time", "timestamp", "datetime", "date", "when", "at", "ts", "created_at", "created"),
+             ("time", "date", "stamp", "when", "_at")),
+}
 
 
 def guess(columns: list[str]) -> ColumnMapping | None:
-    """A recognised mapping, else a best guess from common column names (None if nothing fits)."""
+    """A recognised mapping, else a best guess from the column names (kind "custom"), to be confirmed.
+
+    None when the file has fewer than three columns.
+    """
     known = recognise(columns)
     if known is not None:
         return known
-    lowered = {c.lower().strip(): c for c in columns}
-    picks = [next((lowered[n] for n in names if n in lowered), None)
-             for names in (_STREAM_NAMES, _TYPE_NAMES, _TIME_NAMES)]
-    if None in picks or len(set(picks)) < 3:
+    usable = [c for c in columns if c and not c.startswith(UNNAMED)]
+    if len(usable) < 3:
         return None
-    return ColumnMapping(*picks)  # type: ignore[arg-type]
+    picked: dict[str, str] = {}
+    for role, (exact, parts) in _ROLE_NAMES.items():
+        free = [c for c in usable if c not in picked.values()]
+        lowered = {c.lower().strip(): c for c in free}
+        found = next((lowered[n] for n in exact if n in lowered), None) or next(
+            (c for part in parts for c in free if part in c.lower()), None)
+        if found:
+            picked[role] = found
+    for role in _ROLE_NAMES:  # what the names do not tell, take in column order
+        picked.setdefault(role, next(c for c in usable if c not in picked.values()))
+    return ColumnMapping(picked["stream"], picked["type"], picked["time"])
 
 
 def _if(name: str, present: set[str]) -> str | None:

@@ -253,7 +253,8 @@ def preview(source: Source, rows: int = 20) -> pd.DataFrame:
             records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in
                             (item.items() if isinstance(item, dict) else {"(value)": item}.items())})
         return pd.DataFrame.from_records(records)
-    return batch.drop_columns([ROW]).to_pandas()
+    frame = batch.drop_columns([ROW]).to_pandas()
+    return frame.astype(object).where(frame.notna(), "")  # an empty cell shows empty, not "None"
 
 
 def _head(source: Source, limit: int = 1 << 20) -> Source:

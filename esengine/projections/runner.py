@@ -164,8 +164,11 @@ class ProjectionRunner:
         with self._exclusive(p.name, p.version, "catch it up"):
             return self._catch_up(p, batch_size, progress, limit)
 
-    def _catch_up(self, p: Projection, batch_size: int, progress: Progress | None, limit: int | None = None) -> int:
-        done = 0
+    def _catch_up(self, p: Projection, batch_size: int, progress: Progress | None, limit: int | None = None,
+                  set_based: bool = True) -> int:
+        done = self._build_from_scratch(p) if set_based and not limit else 0
+        if progress and done:
+            progress(done, done)
         while True:
             size = min(batch_size, limit - done) if limit else batch_size
 
@@ -186,6 +189,14 @@ class ProjectionRunner:
                 progress(reached, target)
             if n < size or not ok or (limit and done >= limit):
                 return done
+
+    def _build_from_scratch(self, p: Projection) -> int:
+        """A version that has applied nothing yet is filled set-based when it can be (checkpoint and rows together)."""
+        def still_at_zero(cur) -> bool:
+            state = cp.read(cur, p.name, p.version)
+            return state is not None and state.position == 0 and state.status in (cp.RUNNING, cp.REBUILDING)
+        return self._build_set_based(p, p.table_name, precondition=still_at_zero,
+                                     then=lambda cur, target: cp.update(cur, p.name, p.version, position=target))
 
     def rebuild(self, name: str, version: int, progress: Progress | None = None, batch_size: int = 20_000,
                 set_based: bool = True) -> int:
@@ -208,13 +219,10 @@ class ProjectionRunner:
                     cp.create(cur, name, version, cp.REBUILDING, False)
                 cp.update(cur, name, version, position=0, status=cp.REBUILDING, error=None, error_position=None)
             self._writer.run(reset)
-            done = self._build_set_based(p, p.table_name, then=lambda cur, target: cp.update(
-                cur, name, version, position=target)) if set_based else 0
-            if progress and done:
-                progress(done, done)
-            return done + self._catch_up(p, batch_size, progress)
+            return self._catch_up(p, batch_size, progress, set_based=set_based)
 
     def _build_set_based(self, p: Projection, physical: Callable[[str], str], upto: int | None = None,
+                         precondition: Callable[[duckdb.DuckDBPyConnection], bool] | None = None,
                          then: Callable[[duckdb.DuckDBPyConnection, int], None] | None = None) -> int:
         """Fill empty tables set-based up to ``upto`` (default: the head) in one transaction; returns the position
         reached (0: not done).
@@ -227,7 +235,7 @@ class ProjectionRunner:
 
         def build(cur):
             target = self._writer.last_position if upto is None else upto
-            if not target or not p.build_set_based(cur, physical, target):
+            if not target or (precondition and not precondition(cur)) or not p.build_set_based(cur, physical, target):
                 return 0
             if then:
                 then(cur, target)
@@ -311,7 +319,7 @@ class ProjectionRunner:
                 else:
                     cp.update(cur, name, version, status=cp.RUNNING, error=None, error_position=None)
             self._writer.run(clear)
-            return self._catch_up(p, 20_000, None)
+            return self._catch_up(p, 20_000, None, set_based=False)
 
     # -- asynchronous projections ---------------------------------------------------------------------
     def catch_up_async(self, limit: int | None = None) -> int:

@@ -36,17 +36,26 @@ pairs AS (
 latest AS (
     -- a JSON null arrives as SQL NULL: keep it as JSON null, so that a later null wins as in the fold
     SELECT stream_id, key, arg_max(coalesce(value, 'null'::JSON), version) AS value,
-           count(*) FILTER (WHERE json_type(value) = 'OBJECT') AS objects
+           count(*) FILTER (WHERE starts_with(CAST(value AS VARCHAR), '{{')) AS objects
     FROM pairs GROUP BY stream_id, key),
 states AS (
-    SELECT stream_id, to_json(map_from_entries(list({{'key': key, 'value': value}}))) AS state,
+    SELECT stream_id, json_group_object(key, value) AS state,
            max(objects) > 1 AS nested
     FROM latest GROUP BY stream_id)
 SELECT h.stream_id, h.stream_type, h.version, h.last_event_type, h.created_at, h.updated_at,
        coalesce(CAST(s.state AS VARCHAR), '{{}}') AS state, coalesce(s.nested, false) AS nested
 FROM heads h LEFT JOIN states s USING (stream_id)
-ORDER BY h.stream_id
 """
+
+
+def query_frame(store: EventStore, sql: str, params: list) -> pd.DataFrame:
+    """A query's result as a DataFrame, by way of Arrow (several times faster than ``.df()`` for text)."""
+    return store.cursor().sql(sql, params=params).to_arrow_table().to_pandas()
+
+
+def of_type(stream_type: str | None) -> tuple[str, list]:
+    """The WHERE clause and parameters for the events of one stream type (every event when None)."""
+    return EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
 
 
 def _time_column(by: str) -> str:
@@ -59,7 +68,7 @@ def _time_column(by: str) -> str:
 def history_span(store: EventStore, stream_type: str | None = None,
                  by: str = "occurred_at") -> tuple[datetime | None, datetime | None]:
     """The first and last moment of the history (of one stream type), or ``(None, None)`` if empty."""
-    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    clause, params = of_type(stream_type)
     column = _time_column(by)
     return tuple(store.cursor().execute(f"SELECT min({column}), max({column}) FROM events WHERE {clause}",
                                         params).fetchall()[0])  # type: ignore[return-value]
@@ -96,10 +105,11 @@ def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = Non
                                          (where.stream_types if where else ()))
     clause, params = flt.where()
     try:
-        frame = store.cursor().sql(_FOLD_SQL.format(where=clause, by=column),
-                                   params=params + [at]).df()
+        frame = query_frame(store, _FOLD_SQL.format(where=clause, by=column), params + [at])
     except duckdb.Error as e:
         raise EsEngineError(f"The state as of {at} could not be computed: {e}") from e
+    # sorted here: ordering 200k JSON rows in DuckDB costs more than the fold itself
+    frame = frame.sort_values("stream_id", ignore_index=True)
     nested = frame.index[frame["nested"]]
     if len(nested):
         frame.loc[nested, "state"] = [_fold_in_python(store, sid, column, at) for sid in frame.loc[nested, "stream_id"]]
@@ -110,7 +120,7 @@ _HEADS_SQL = """
 SELECT stream_id, any_value(stream_type) AS stream_type, max(version) AS version,
        arg_max(event_type, version) AS last_event_type, min(occurred_at) AS created_at, max(occurred_at) AS updated_at
 FROM events WHERE {where} AND {by} <= ?
-GROUP BY stream_id ORDER BY stream_id
+GROUP BY stream_id
 """
 
 
@@ -120,11 +130,12 @@ def stream_heads_as_of(store: EventStore, at: datetime, stream_type: str | None 
     last_event_type, created_at, updated_at``. The last event type is the status in most domains."""
     column = _time_column(by)
     at = check_moment(store, at, stream_type, by)
-    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    clause, params = of_type(stream_type)
     try:
-        return store.cursor().sql(_HEADS_SQL.format(where=clause, by=column), params=params + [at]).df()
+        frame = query_frame(store, _HEADS_SQL.format(where=clause, by=column), params + [at])
     except duckdb.Error as e:
         raise EsEngineError(f"The streams as of {at} could not be listed: {e}") from e
+    return frame.sort_values("stream_id", ignore_index=True)
 
 
 def _fold_in_python(store: EventStore, stream_id: str, column: str, at: datetime) -> str:

@@ -10,8 +10,7 @@ import pandas as pd
 from esengine.core.events import as_utc_naive
 from esengine.errors import EsEngineError, ValidationError
 from esengine.store.event_store import EventStore
-from esengine.store.filters import EventFilter
-from esengine.temporal.as_of import _time_column
+from esengine.temporal.as_of import _time_column, of_type, query_frame
 
 _WINDOW_SQL = """
 SELECT stream_id, any_value(stream_type) AS stream_type,
@@ -49,7 +48,7 @@ def final_event_types(store: EventStore, stream_type: str | None = None) -> list
     For the orders that is ``OrderShipped`` and ``OrderCancelled``; for an imported log, its closing
     activities. Read from the data, so it works for streams no code describes.
     """
-    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    clause, params = of_type(stream_type)
     rows = store.cursor().execute(f"""
         SELECT event_type FROM (
             SELECT event_type, version,
@@ -74,10 +73,9 @@ def changes_between(store: EventStore, start: datetime, end: datetime, stream_ty
                   "the range")
         raise ValidationError(f"The second moment must come after the first: {detail}.", {"to": detail})
     finals = tuple(final_types) if final_types is not None else tuple(final_event_types(store, stream_type))
-    clause, params = EventFilter(stream_types=(stream_type,) if stream_type else ()).where()
+    clause, params = of_type(stream_type)
     try:
-        touched = store.cursor().sql(_WINDOW_SQL.format(where=clause, by=column),
-                                     params=params + [start, end]).df()
+        touched = query_frame(store, _WINDOW_SQL.format(where=clause, by=column), params + [start, end])
     except duckdb.Error as e:
         raise EsEngineError(f"The changes between {start} and {end} could not be computed: {e}") from e
     created = touched[touched["version_before"] == 0].drop(columns="version_before")

@@ -9,6 +9,7 @@ import pandas as pd
 from esengine.errors import EsEngineError, ValidationError
 from esengine.store.event_store import EventStore
 from esengine.store.filters import EventFilter
+from esengine.temporal.as_of import query_frame
 
 _HISTORY_SQL = """
 SELECT position, stream_id, stream_type, version, event_type, occurred_at, value,
@@ -50,7 +51,7 @@ def field_history(store: EventStore, fields: str | list[str] | tuple[str, ...], 
     keep = "QUALIFY previous_value IS DISTINCT FROM value OR previous_value IS NULL" if changes_only else ""
     sql = _HISTORY_SQL.format(values=values, where=clause, present=present, keep=keep)
     try:
-        return store.cursor().sql(sql, params=paths + params + paths + [limit]).df()
+        return query_frame(store, sql, paths + params + paths + [limit])
     except duckdb.Error as e:
         raise EsEngineError(f"The history of '{', '.join(names)}' could not be read: {e}") from e
 

@@ -2,7 +2,8 @@
 import pytest
 
 from esengine import Engine
-from esengine.forms import reference_options
+from esengine.domains.orders.commands import ALL_COMMANDS
+from esengine.forms import describe_command, reference_options
 from tests.conftest import app_test
 
 SEND = "FormSubmitter:commands_{}_form-Send the command"
@@ -167,3 +168,16 @@ def test_an_order_is_created_from_select_boxes_of_existing_customers_and_product
     assert list(at.dataframe[0].value["event"]) == ["OrderCreated"]
     row = at.json[0].value
     assert '"status": "pending"' in row and customers[0].id in row
+
+
+@pytest.mark.parametrize("command_type", [cls.__name__ for cls in ALL_COMMANDS])
+def test_every_form_sent_empty_names_its_missing_fields_and_writes_nothing(app_env, command_type):
+    before = event_count(app_env)
+    at = open_form(command_type)
+    send(at, command_type)
+    assert "refused" in at.error[0].value
+    command_cls = next(cls for cls in ALL_COMMANDS if cls.__name__ == command_type)
+    required = [f.name for f in describe_command(command_cls).fields if f.required]
+    messages = " ".join(m.value for m in at.markdown)
+    assert all(f"**{name}" in messages for name in required)
+    assert event_count(app_env) == before

@@ -69,3 +69,16 @@ def test_a_poison_event_shows_the_stopped_projection_with_retry_and_skip(app_env
     _button(at, "proj_orders_v1_skip").click().run()
     assert any("skipped" in s.value for s in at.success)
     assert not any("Stopped at the event" in e.value for e in at.error)
+
+
+def test_placing_orders_shows_them_in_the_inline_read_model_at_once(app_env):
+    at = _page(app_env)
+    at.radio(key="proj_section").set_value("Eventual consistency").run()
+    at.toggle(key="proj_demo_paused").set_value(True).run()  # the async model must wait: its lag is what we see
+    _button(at, "proj_demo_place").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Units ordered today: orders"]) >= 5
+    assert int(metrics["Same in daily_sales"]) == 0
+    assert int(metrics["daily_sales lag (events)"]) == 5
+    assert any("Not yet consistent" in w.value for w in at.warning)

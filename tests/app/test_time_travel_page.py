@@ -115,3 +115,42 @@ def test_a_bad_link_gets_a_plain_message_not_a_traceback(streams, params, messag
     assert not at.exception
     shown = " ".join(x.value for x in [*at.error, *at.info, *at.warning])
     assert message in shown
+
+
+def test_play_steps_forward_and_offers_pause(streams):
+    at = open_page(stream=streams["order"], version=1)
+    at.button(key="tt_play").click().run()
+    assert not at.exception
+    assert heading(at) == "v2 · OrderConfirmed of 4"  # the first step is taken at once; then one every 0.8 s
+    assert at.button(key="tt_play").label == "Pause"
+    at.button(key="tt_play").click().run()
+    assert at.button(key="tt_play").label == "Play"
+
+
+def test_a_stream_can_be_found_by_searching_its_id(streams):
+    at = open_page()
+    at.text_input(key="tt_search").set_value(streams["product"][:12]).run()
+    assert streams["product"] in at.selectbox(key="tt_stream").options
+    at.selectbox(key="tt_stream").set_value(streams["product"]).run()
+    assert not at.exception
+    assert at.query_params["stream"] in (streams["product"], [streams["product"]])
+
+
+def test_a_stream_no_code_knows_is_shown_as_the_merge_of_its_events(app_env):
+    from tests.integration.test_time_travel_state import import_tickets
+    with Engine(app_env) as engine:
+        ticket = import_tickets(engine)
+    at = open_page(stream=ticket, version=2)
+    assert not at.exception
+    assert "generic fold" in markdown(at)
+    state = table(at, "value").set_index("field")["value"]
+    assert state["owner.team"] == '"B"' and state["status"] == '"in progress"'
+
+
+def test_a_corrupt_snapshot_is_named_on_the_page_and_the_state_is_still_shown(app_env, streams):
+    with Engine(app_env) as engine:
+        engine.snapshots.save(streams["order"], "order", 2, 1, {"items": "not a list"})
+    at = open_page(stream=streams["order"], version=3)
+    assert not at.exception
+    assert any("snapshot" in w.value and "ignored" in w.value for w in at.warning)
+    assert heading(at) == "v3 · PaymentReceived of 4"

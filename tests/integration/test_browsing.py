@@ -126,3 +126,18 @@ def test_swimlanes_hold_the_chosen_streams_in_time_order(demo_engine):
     assert set(lanes["stream_id"]) == set(streams)
     assert list(lanes["occurred_at"]) == sorted(lanes["occurred_at"])
     assert swimlane_events(demo_engine.store, []).empty
+
+
+@pytest.mark.parametrize("window", [1, 500, 10**9])
+def test_a_text_search_pages_the_same_whether_it_reads_recent_events_first_or_not(demo_engine, window):
+    store = demo_engine.store
+    flt = EventFilter(text="trk-", occurred_from=datetime(2026, 3, 1))
+    seen, before = [], None
+    while True:
+        page = event_page(store, flt, before=before, size=40, recent_window=window)
+        seen += list(page.rows["position"])
+        if page.next_before is None:
+            break
+        before = page.next_before
+    expected = [e.position for e in store.read_all(where=flt, limit=None, descending=True)]
+    assert seen == expected and len(expected) > 40

@@ -155,3 +155,21 @@ def test_python_dash_m_esengine_runs_with_help_and_exit_codes(db):
     assert (done.returncode, done.stdout) == (0, "one\n1\n")
     done = subprocess.run([sys.executable, "-m", "esengine", "frobnicate"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_long_work_shows_a_progress_bar_on_a_terminal_only():
+    from esengine.cli import Progress
+    terminal = _Terminal()
+    bar = Progress(terminal)
+    bar.fraction(0.0, "Reading the file")
+    bar.fraction(1.0, "Done")
+    bar.done()
+    assert "Reading the file" in terminal.getvalue() and "100%" in terminal.getvalue()
+    piped = io.StringIO()
+    Progress(piped).fraction(0.5, "Reading the file")
+    assert piped.getvalue() == ""

@@ -226,3 +226,21 @@ def test_a_large_file_is_read_in_batches_with_progress_and_still_all_or_nothing(
     reading = [f for f, m in seen if m == "Reading the file"]
     assert len(reading) > 3 and reading == sorted(reading)
     assert seen[-1] == (1.0, "Done")
+
+
+def test_an_imported_log_works_in_time_travel_analytics_and_temporal_queries(engine):
+    from esengine.analytics.volume import volume
+    from esengine.console import run_query
+    from esengine.temporal.as_of import streams_as_of
+    from esengine.timetravel import state_at
+    import_file(engine, DATASETS / "running-example.csv")
+    state = state_at(engine, "3", version=2)
+    assert (state.version, state.fold) == (2, "generic")
+    assert state.state["Activity"] == "examine casually" and state.state["case:creator"] == "Fluxicon Nitro"
+    assert state_at(engine, "3", at=datetime(2010, 12, 30, 14, 10)).version == 2  # 15:06+01:00 is 14:06 UTC
+    assert volume(engine.store, by="event_type").frame["events"].sum() == 42
+    as_of = streams_as_of(engine.store, datetime(2011, 1, 1), stream_type="running-example")
+    assert len(as_of) == 3  # cases 1, 2 and 3 had started by new year's day
+    answer = run_query(engine, "SELECT count(DISTINCT stream_id) AS cases FROM events "
+                               "WHERE json_extract_string(data, '$.\"org:resource\"') = 'Pete'")
+    assert answer["cases"][0] > 0

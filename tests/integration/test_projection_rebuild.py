@@ -108,3 +108,12 @@ def test_a_history_with_a_malformed_event_is_rebuilt_by_the_handlers_which_name_
     assert status.loc[("orders", 2), "status"] == "stopped"
     assert status.loc[("orders", 2), "error_position"] == demo_engine.store.last_position()
     assert "tracking_number" in status.loc[("orders", 2), "error"]
+
+
+def test_a_bulk_loaded_history_caught_up_from_nothing_equals_a_replay_through_the_handlers(engine):
+    from esengine.demo import generate_bulk
+    from esengine.projections.runner import Side
+    generate_bulk(engine, events=3000, catch_up=True)
+    status = engine.projections.status().set_index(["projection", "version"])
+    assert status.loc[("orders", 1), "lag_events"] == 0
+    assert engine.projections.compare("orders", "orders", Side(1), Side(1, "replay")).identical

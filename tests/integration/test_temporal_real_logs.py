@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from esengine import Engine
-from esengine.temporal import changes_between, field_history, streams_as_of
+from esengine.temporal import changes_between, field_history, stream_heads_as_of, streams_as_of
 from tests.conftest import DATASETS
 
 LOGS = ["running-example.csv", "roadtraffic100traces.csv", "receipt.csv"]
@@ -78,6 +78,8 @@ def test_state_of_every_stream_as_of_a_moment_equals_pandas(log_engine):
         assert list(ours["version"]) == list(expected["version"])
         assert list(ours["last_event_type"]) == list(expected["last_event_type"])
         assert [json.loads(s) for s in ours["state"]] == list(expected["state"])
+        heads = stream_heads_as_of(log_engine.store, at.to_pydatetime()).set_index("stream_id")
+        assert heads[["version", "last_event_type"]].equals(ours[["version", "last_event_type"]])
 
 
 def test_changes_between_two_moments_equal_pandas(log_engine):
