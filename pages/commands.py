@@ -42,7 +42,8 @@ def colleague(form) -> None:
         result = colleague_change(get_engine(), order_id)
         S["commands_notice"] = (f"A colleague ran {result.command_type} on {order_id}: it is now at version "
                                 f"{result.new_version}. Your form still expects version "
-                                f"{S.get(field_key(prefix_of(form), 'expected_version'))}: send it to see the conflict.")
+                                f"{S.get(field_key(prefix_of(form), 'expected_version'))}: "
+                                "send it to see the conflict.")
     except EsEngineError as e:
         S["commands_notice"] = e
 

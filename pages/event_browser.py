@@ -4,9 +4,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from esengine.browsing import (event_detail, event_page, event_types, events_after, filter_from_params,
-                               filter_to_params, parse_position, search_streams, stream_types, streams_touched,
-                               swimlane_events)
+from esengine.browsing import (count_matching, event_detail, event_page, event_types, events_after,
+                               filter_from_params, filter_to_params, parse_position, search_streams, stream_types,
+                               streams_touched, swimlane_events)
 from esengine.interchange.export import export_events
 from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
@@ -75,7 +75,7 @@ def events_tab(store, flt) -> int | None:
     params = filter_to_params(flt)
     before = paging(urlencode(params))
     page = event_page(store, flt, before=before, size=PAGE_SIZE)
-    total = store.count(flt)
+    total = count_matching(store, flt)
     st.markdown(f"**{total:,}** matching events, newest first · [link to this filter]({link('events', **params)})")
     if page.empty:
         missing = f"There is no stream '{flt.stream_id}'. " if flt.stream_id and not store.count(
@@ -121,9 +121,12 @@ def streams_tab(store) -> None:
 
 
 def swimlanes_tab(store, correlation: str | None) -> None:
-    default = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else \
-        list(search_streams(store, "order-", limit=4).rows["stream_id"])
-    S.setdefault("events_lanes", default)
+    """The streams of the open event's correlation side by side (else the latest few), and any added."""
+    if S.get("events_lanes_for", "unset") != correlation:  # another event opened: its streams are the lanes
+        S["events_lanes_for"] = correlation
+        S["events_lanes"] = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else \
+            list(search_streams(store, "order-", limit=4).rows["stream_id"])
+    default = S["events_lanes"]
     chosen = st.multiselect("Streams to put side by side (type an id to add one)", sorted(set(default) | set(
         S["events_lanes"])), key="events_lanes", accept_new_options=True)
     frame = swimlane_events(store, chosen)
@@ -145,7 +148,8 @@ def live_tail(store) -> None:
             S["events_tail"] = (S.get("events_tail", []) + [
                 {"position": e.position, "stream_id": e.stream_id, "version": e.version, "event_type": e.event_type,
                  "occurred": local_and_utc(e.occurred_at), "user": e.metadata.get("user_id")} for e in new])[-50:]
-        st.caption(("Paused." if paused else "Checking every 2 s.") + " Newest at the top; send a command to see it arrive.")
+        st.caption(("Paused." if paused else "Checking every 2 s.")
+                   + " Newest at the top; send a command to see it arrive.")
         st.dataframe(S.get("events_tail", [])[::-1], hide_index=True, key="events_tail_table")
     tail()
 

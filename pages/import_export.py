@@ -110,6 +110,10 @@ def export_tab(engine) -> None:
                         stream_search=stream.strip() if pattern else None, stream_types=tuple(types),
                         event_types=tuple(kinds), occurred_from=linked.occurred_from, occurred_to=linked.occurred_to,
                         correlation_id=linked.correlation_id, text=text.strip() or None)
+    hidden = {"occurred from": linked.occurred_from, "occurred before": linked.occurred_to,
+              "correlation id": linked.correlation_id}
+    if any(hidden.values()):
+        st.caption("Also filtered by the link: " + ", ".join(f"{k} {v}" for k, v in hidden.items() if v) + " (UTC).")
     count = engine.store.count(where)
     fmt = st.radio("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, horizontal=True, key="ie_x_format")
     st.markdown(f"**{count:,} events** match ([see them in the event browser](/events?"

@@ -101,7 +101,7 @@ def viewer() -> None:
     else:
         axis = m1.radio("Time of", ["occurred_at", "recorded_at"], horizontal=True, key="tt_axis",
                         help="occurred_at: when it happened in the domain. recorded_at: when the store committed it.")
-        moments = views.moments(tl, axis)
+        moments = views.moments(tl, axis, S.tt_cursor)
         S.tt_moment = views.moment_of(tl, max(S.tt_cursor, 1), axis)
         m2.select_slider("Moment (UTC)", moments, key="tt_moment", on_change=from_moment,
                          format_func=lambda t: t.strftime("%Y-%m-%d %H:%M:%S"))

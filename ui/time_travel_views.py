@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from esengine.core.events import StoredEvent
-from esengine.timetravel import FieldChange
+from esengine.timetravel import FieldChange, what_if
 from esengine.timetravel.timeline import Timeline, timeline
 from ui.event_views import link
 from ui.formatting import local_and_utc
@@ -77,6 +77,8 @@ def state_fields(state: dict[str, Any], changes: list[FieldChange], alt: str) ->
         hit = next((kinds[c] for c in kinds if _touched(row["field"], {c})), None)
         return [f"background-color: {CHANGE_COLOURS[hit]}" if hit else ""] * len(row)
     st.table(rows.style.apply(colour, axis=1), hide_index=True, alt=alt)
+    with st.expander("The same state as JSON"):
+        st.json(state, expanded=True)
 
 
 def order_summary(state: dict[str, Any]) -> None:
@@ -122,9 +124,16 @@ def diff_table(rows: list[dict[str, Any]], alt: str) -> None:
     st.table(styled, hide_index=True, alt=alt)
 
 
-def moments(tl: Timeline, axis: str) -> list:
-    """The distinct times of the stream's events on ``axis`` (occurred_at or recorded_at), ascending."""
-    return sorted({t.to_pydatetime() for t in tl.events[axis]})
+MAX_MOMENTS = 1000  # a 10k-event stream offers every 10th moment (and the cursor's own), to keep each redraw light
+
+
+def moments(tl: Timeline, axis: str, cursor: int) -> list:
+    """The distinct times of the stream's events on ``axis`` (occurred_at or recorded_at), ascending,
+    sampled for a long stream; the cursor's own moment is always among them."""
+    times = sorted({t.to_pydatetime() for t in tl.events[axis]})
+    if len(times) > MAX_MOMENTS:
+        times = sorted({*times[:: len(times) // MAX_MOMENTS + 1], times[-1], moment_of(tl, max(cursor, 1), axis)})
+    return times
 
 
 def moment_of(tl: Timeline, version: int, axis: str):
@@ -142,7 +151,6 @@ MAX_SKIP_CHOICES = 300
 
 def what_if_panel(engine, tl: Timeline, cursor: int) -> None:
     """Choose events to skip; show the resulting state, the rules later events would break, and the diff."""
-    from esengine.timetravel import what_if
     if not st.toggle("What if… some of these events had never happened?", key="tt_whatif_on"):
         return
     with st.container(border=True):
@@ -176,5 +184,5 @@ def what_if_panel(engine, tl: Timeline, cursor: int) -> None:
 def state_origin(state) -> str:
     """How the state was reached, in a few words (snapshot or full fold; aggregate class or generic fold)."""
     start = (f"snapshot at v{state.snapshot_version} + {state.version - state.snapshot_version} events"
-             if state.snapshot_version else f"folded from the first event")
+             if state.snapshot_version else "folded from the first event")
     return start + (", generic fold: the merge of the events' data" if state.fold == "generic" else "")

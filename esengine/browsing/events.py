@@ -1,12 +1,14 @@
 """Pages of events newest first (keyset paging by position), one event in detail, and the live tail."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from esengine.core.events import StoredEvent
+from esengine.store.event_store import EVENT_COLUMNS
 from esengine.store.filters import EventFilter
 
 RECENT_WINDOW = 100_000  # positions a text search reads before it goes further back
@@ -49,13 +51,44 @@ def _newest_first_in_windows(store, flt: EventFilter, limit: int, window: int) -
     upper = flt.to_position if flt.to_position is not None else store.last_position()
     floor = flt.after_position or 0
     start = max(floor, upper - window)
-    recent = store.read_frame(flt.with_(after_position=start, to_position=upper), limit=limit, descending=True)
+    recent = _newest_with_text(store, flt.with_(after_position=start, to_position=upper), limit)
     if len(recent) >= limit or start <= floor:
         return recent
-    older = store.read_frame(flt.with_(after_position=floor or None, to_position=start), limit=limit - len(recent),
-                             descending=True)
+    older = _newest_with_text(store, flt.with_(after_position=floor or None, to_position=start), limit - len(recent))
     parts = [frame for frame in (recent, older) if not frame.empty]
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts[0] if parts else recent)
+
+
+def count_matching(store, where: EventFilter | None = None) -> int:
+    """How many events match (``store.count``, with the text filter's cheap first check)."""
+    clause, params = _where_with_text_hint(where or EventFilter())
+    return store.cursor().execute(f"SELECT count(*) FROM events WHERE {clause}", params).fetchall()[0][0]
+
+
+def _newest_with_text(store, flt: EventFilter, limit: int) -> pd.DataFrame:
+    clause, params = _where_with_text_hint(flt)
+    return store.cursor().execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE {clause} ORDER BY position DESC LIMIT ?",
+                                  params + [limit]).df()
+
+
+def _where_with_text_hint(flt: EventFilter) -> tuple[str, list]:
+    """The filter's WHERE clause, led by a cheap necessary condition when it filters by text."""
+    clause, params = flt.where()
+    hint = case_free_run(flt.text or "")
+    if hint:  # DuckDB checks the conditions in order; a case-sensitive contains() is several times cheaper
+        clause, params = f"contains(CAST(data AS VARCHAR), ?) AND {clause}", [hint, *params]
+    return clause, params
+
+
+def case_free_run(text: str, shortest: int = 3) -> str | None:
+    """The longest run of ASCII digits, punctuation and spaces in ``text`` (``-1234`` in ``TRK-1234``).
+
+    Lower-casing neither changes these characters nor produces them from others, so an event whose
+    JSON lacks the run cannot match the case-insensitive text filter.
+    """
+    runs = re.findall(r"[\x20-\x40\x5b-\x60\x7b-\x7e]+", text)
+    best = max(runs, key=len, default="")
+    return best if len(best) >= shortest else None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from esengine.store.filters import EventFilter
 class StreamPage:
     """One page of matching streams (most recently active first) and whether more follow."""
 
-    rows: pd.DataFrame  # stream_id, stream_type, events, version, first/last occurred_at, last_recorded_at, last_position
+    # stream_id, stream_type, events, version, first/last occurred_at, last_recorded_at, last_position
+    rows: pd.DataFrame
     has_more: bool
 
 

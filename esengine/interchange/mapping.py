@@ -102,7 +102,7 @@ def cloudevents_mapping(columns: list[str]) -> ColumnMapping:
     """CloudEvents: subject (else source) is the stream; extension attributes become metadata."""
     present = set(columns)
     extensions = tuple(c for c in columns if c not in CLOUDEVENT_ATTRIBUTES and c not in ESENGINE_EXTENSIONS)
-    foreign_source = ("source",) if "subject" in present else ()
+    foreign_source = ("source",) if "subject" in present and "source" in present else ()
     return ColumnMapping(
         "subject" if "subject" in present else "source", "type", "time", data=(),
         metadata=foreign_source + extensions, event_id="id", stream_type=_if("streamtype", present),

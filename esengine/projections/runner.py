@@ -63,8 +63,8 @@ class ProjectionRunner:
     def __init__(self, store: EventStore, writer: GroupCommitWriter):
         self._store, self._writer = store, writer
         self.registered: dict[str, Registered] = {}
-        self._busy: set[tuple[str, int]] = set()
-        self._busy_lock = threading.Lock()
+        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self.worker = ProjectionWorker(self)
         writer.hooks.append(self)
 
@@ -139,29 +139,31 @@ class ProjectionRunner:
 
     # -- catching up and rebuilding -------------------------------------------------------------------
     @contextmanager
-    def _exclusive(self, name: str, version: int, doing: str) -> Iterator[None]:
-        with self._busy_lock:
-            if (name, version) in self._busy:
-                raise EsEngineError(f"Projection '{name}' v{version} is busy (another session is rebuilding or "
-                                    f"catching it up); wait for that to finish before you {doing}.")
-            self._busy.add((name, version))
+    def _exclusive(self, name: str, version: int, doing: str, wait: bool = False) -> Iterator[None]:
+        """One operation at a time per version: wait for the other one, or refuse with a message."""
+        with self._locks_lock:
+            lock = self._locks.setdefault((name, version), threading.Lock())
+        if not lock.acquire(blocking=wait):
+            raise EsEngineError(f"Projection '{name}' v{version} is busy (another session is rebuilding or "
+                                f"catching it up); wait for that to finish before you {doing}.")
         try:
             yield
         finally:
-            with self._busy_lock:
-                self._busy.discard((name, version))
+            lock.release()
 
     def is_busy(self, name: str, version: int) -> bool:
-        return (name, version) in self._busy
+        lock = self._locks.get((name, version))
+        return lock is not None and lock.locked()
 
     def catch_up(self, name: str, version: int | None = None, batch_size: int = 20_000,
-                 progress: Progress | None = None, limit: int | None = None) -> int:
+                 progress: Progress | None = None, limit: int | None = None, wait: bool = True) -> int:
         """Apply every event after the checkpoint, batch by batch (at most ``limit``); returns how many were read.
 
         Works for running versions and resumes an interrupted rebuild; a stopped version stays stopped.
+        If another operation holds the version, waits for it (or, with ``wait=False``, refuses).
         """
         p = self.projection(name, version)
-        with self._exclusive(p.name, p.version, "catch it up"):
+        with self._exclusive(p.name, p.version, "catch it up", wait):
             return self._catch_up(p, batch_size, progress, limit)
 
     def _catch_up(self, p: Projection, batch_size: int, progress: Progress | None, limit: int | None = None,
@@ -334,7 +336,7 @@ class ProjectionRunner:
                 if state is None or state.status != cp.RUNNING or self.is_busy(reg.name, version):
                     continue
                 try:
-                    done += self.catch_up(reg.name, version, batch_size=limit or 20_000, limit=limit)
+                    done += self.catch_up(reg.name, version, batch_size=limit or 20_000, limit=limit, wait=False)
                 except EsEngineError:  # became busy meanwhile: next round
                     continue
         return done

@@ -110,3 +110,13 @@ def test_a_malformed_event_link_is_named_and_the_events_still_show(app_env):
     at = browser(event="12abc")
     assert any("not a position" in e.value for e in at.error)
     assert len(events_shown(at)) == 50
+
+
+def test_a_stream_link_shows_only_that_streams_events(app_env):
+    with Engine(app_env) as e:
+        stream_id = e.store.stream_ids(stream_type="order", limit=1)[0]
+        version = e.store.current_version(stream_id)
+    at = browser(stream=stream_id)
+    shown = events_shown(at)
+    assert set(shown["stream_id"]) == {stream_id}
+    assert list(shown["version"]) == list(range(version, 0, -1))

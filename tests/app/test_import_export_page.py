@@ -1,4 +1,6 @@
 """The Import & export page, driven by Streamlit's AppTest (uploads are covered in tests/e2e)."""
+from datetime import datetime
+
 from esengine import Engine
 from esengine.store.filters import EventFilter
 from tests.conftest import app_test
@@ -32,3 +34,14 @@ def test_a_link_with_an_unreadable_filter_shows_a_plain_message(app_env):
     assert not at.exception
     assert any("filter cannot be read" in e.value for e in at.error)
     assert any("next tuesday" in m.value for m in at.markdown)
+
+
+def test_a_links_time_filter_is_shown_and_applied(app_env):
+    with Engine(app_env) as e:
+        expected = e.store.count(EventFilter(occurred_from=datetime(2026, 5, 1)))
+    at = app_test("pages/import_export.py")
+    at.query_params["from"] = "2026-05-01"
+    at.run()
+    assert not at.exception
+    assert any("occurred from 2026-05-01" in c.value for c in at.caption)
+    assert any(f"**{expected:,} events** match" in m.value for m in at.markdown)

@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from esengine import Engine
+from tests.fixtures.time_travel_histories import import_tickets
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "time_travel.py")
 
@@ -137,7 +138,6 @@ def test_a_stream_can_be_found_by_searching_its_id(streams):
 
 
 def test_a_stream_no_code_knows_is_shown_as_the_merge_of_its_events(app_env):
-    from tests.integration.test_time_travel_state import import_tickets
     with Engine(app_env) as engine:
         ticket = import_tickets(engine)
     at = open_page(stream=ticket, version=2)
@@ -154,3 +154,16 @@ def test_a_corrupt_snapshot_is_named_on_the_page_and_the_state_is_still_shown(ap
     assert not at.exception
     assert any("snapshot" in w.value and "ignored" in w.value for w in at.warning)
     assert heading(at) == "v3 · PaymentReceived of 4"
+
+
+def test_the_time_mode_of_a_long_stream_offers_sampled_moments_including_the_cursors(app_env):
+    from esengine.timetravel.samples import repriced_product
+    with Engine(app_env) as engine:
+        product = repriced_product(engine, 1500)
+    at = open_page(stream=product, version=777)
+    at.radio(key="tt_mode").set_value("time").run()
+    assert not at.exception
+    moments = at.select_slider(key="tt_moment").options
+    assert len(moments) <= 1002
+    assert at.select_slider(key="tt_moment").value.strftime("%Y-%m-%d %H:%M:%S") in moments
+    assert heading(at) == "v777 · ProductPriceChanged of 1501"

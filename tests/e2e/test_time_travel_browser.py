@@ -2,9 +2,11 @@
 
 The time a slider step takes to redraw is measured and printed (reported, not asserted).
 """
+import json
 import re
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -75,6 +77,10 @@ def test_the_buttons_and_a_bad_link_work_in_the_browser(app_server, page, demo_c
     page.get_by_role("button", name="Next").click()
     expect(heading(page)).to_have_text(f"v1 · ProductAdded of {CHANGES + 1}")
     expect(page.locator("table").filter(has_text="changed by")).to_contain_text("Long-lived espresso")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this as a test fixture").click()
+    fixture = json.loads(Path(download.value.path()).read_text())
+    assert fixture["when"]["event_type"] == "ProductAdded" and fixture["then"]["state"]["price"] == 10.0
     page.get_by_role("button", name="Play").click()  # steps on by itself, one event every 0.8 s
     expect(heading(page)).to_have_text(re.compile(r"^v[3-9] · ProductPriceChanged"))
     page.get_by_role("button", name="Pause").click()

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from esengine.application.context import CommandContext
-from esengine.browsing import (causation_chain, event_detail, event_page, events_after, search_streams,
+from esengine.browsing import (causation_chain, count_matching, event_detail, event_page, events_after, search_streams,
                                streams_touched, swimlane_events)
 from esengine.domains.orders import commands as c
 from esengine.errors import NotFound
@@ -141,3 +141,9 @@ def test_a_text_search_pages_the_same_whether_it_reads_recent_events_first_or_no
         before = page.next_before
     expected = [e.position for e in store.read_all(where=flt, limit=None, descending=True)]
     assert seen == expected and len(expected) > 40
+
+
+@pytest.mark.parametrize("text", ["TRK-1", "trk-9", "@EXAMPLE.com", "Order-", "zzz-000"])
+def test_counting_matches_agrees_with_the_store(demo_engine, text):
+    flt = EventFilter(text=text)
+    assert count_matching(demo_engine.store, flt) == demo_engine.store.count(flt)

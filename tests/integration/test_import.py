@@ -164,6 +164,15 @@ def test_the_preview_shows_columns_rows_and_the_recognised_mapping():
 
 # -- malformed files: refused with the place at fault, nothing written ---------------------------------
 XES_HEADER = "case:concept:name,concept:name,time:timestamp,amount\n"
+ID = "6f1c9b1e-8d0a-4c55-9a63-0c6f3b8e2a11"
+
+
+def _parquet(columns: dict) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
 GOOD_ROW = "c1,Start,2024-01-01T10:00:00Z,1\n"
 MALFORMED = {
     "bad encoding": (XES_HEADER.encode() + GOOD_ROW.encode() + b"c2,Caf\xe9,2024-01-01T11:00:00Z,2\n", "csv",
@@ -185,6 +194,20 @@ MALFORMED = {
                                 b'{"broken": \n', "jsonl", "not a JSON object", 2, None),
     "bad json document": (b'[{"a": 1},', "json", "not valid JSON", 1, None),
     "not parquet": (b"PAR1 this is not parquet", "parquet", "Parquet", None, None),
+    "json lines bad encoding": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
+                                b'{"specversion":"1.0","id":"b","type":"Caf\xe9","subject":"s","time":"2024-01-01"}\n',
+                                "jsonl", "UTF-8", 2, None),
+    "json lines empty": (b"\n\n", "jsonl", "no events", 1, None),
+    "json lines bad timestamp": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"yesterday"}\n',
+                                 "jsonl", "not a time", 1, "time"),
+    "parquet bad timestamp": (_parquet({"case:concept:name": ["a", "b"], "concept:name": ["T", "T"],
+                                        "time:timestamp": ["2024-01-01T00:00:00Z", "13/13/2024"]}),
+                              "parquet", "not a time", 2, "time:timestamp"),
+    "parquet duplicate event id": (_parquet({"event_id": [ID, ID], "stream_id": ["s", "s"], "event_type": ["T", "T"],
+                                             "occurred_at": ["2024-01-01T00:00:00Z"] * 2, "data": ["{}", "{}"]}),
+                                   "parquet", "appears twice", 2, "event_id"),
+    "parquet missing column": (_parquet({"case:concept:name": ["a"], "concept:name": ["T"]}), "parquet",
+                               "column mapping", None, None),
 }
 
 

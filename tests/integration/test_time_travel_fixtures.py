@@ -5,8 +5,7 @@ import pytest
 
 from esengine.errors import ValidationError
 from esengine.timetravel import check_fixture, fixture_json, generate_fixture, load_fixture
-from tests.fixtures.time_travel_histories import Clock, catalogue, order_history
-from tests.integration.test_time_travel_state import import_tickets
+from tests.fixtures.time_travel_histories import Clock, catalogue, import_tickets, order_history
 
 KEPT = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "time_travel").glob("*.json"))
 

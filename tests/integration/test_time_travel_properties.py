@@ -1,11 +1,14 @@
 """Property: for any history and any N, the state at N equals folding the first N events from scratch,
 with and without snapshots, and after the snapshot schema changes."""
+import uuid
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from esengine.core.events import NewEvent
 from esengine.core.snapshots import SnapshotPolicy
 from esengine.domains.orders.aggregates import Order
-from esengine.timetravel import state_at
+from esengine.timetravel import fold_data, state_at
 from tests.fixtures.time_travel_histories import Clock, catalogue, order_history, reference_state
 
 histories = st.fixed_dictionaries({
@@ -68,3 +71,18 @@ def test_snapshots_are_used_when_the_schema_matches(shop):
     result = state_at(engine, order, version=7)
     assert result.snapshot_version == 6
     assert result.state == reference_state(engine, order, 7)
+
+
+json_leaf = st.none() | st.booleans() | st.integers(-9, 9) | st.text("xyz", max_size=3)
+event_data = st.dictionaries(st.sampled_from(["a", "b", "c", "d"]),
+                             json_leaf | st.lists(json_leaf, max_size=3)
+                             | st.dictionaries(st.sampled_from(["p", "q"]), json_leaf, max_size=2), max_size=3)
+
+
+@SETTINGS
+@given(datas=st.lists(event_data, min_size=1, max_size=12))
+def test_a_stream_no_code_knows_is_at_any_version_the_merge_of_its_first_events(engine, datas):
+    stream = f"ledger-{uuid.uuid4().hex[:8]}"
+    engine.store.append(stream, [NewEvent("Entry", d) for d in datas], 0, "ledger")
+    for n in range(len(datas) + 1):
+        assert state_at(engine, stream, version=n).state == fold_data(datas[:n])

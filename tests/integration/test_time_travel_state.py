@@ -1,5 +1,5 @@
 """State at a version or a moment, the diff between versions, and the errors a person sees."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -7,7 +7,8 @@ from esengine.core.events import NewEvent
 from esengine.core.snapshots import SnapshotPolicy
 from esengine.errors import NotFound, ValidationError
 from esengine.timetravel import diff_versions, state_at
-from tests.fixtures.time_travel_histories import START, STEP, Clock, catalogue, order_history, reference_state
+from tests.fixtures.time_travel_histories import (START, STEP, Clock, catalogue, import_tickets, order_history,
+                                                 reference_state)
 
 
 @pytest.fixture
@@ -17,16 +18,6 @@ def order(engine):
     clock = Clock()
     customer, products = catalogue(engine, clock)  # 4 events: the order's first event is at START + 5 h
     return order_history(engine, clock, customer, products, [(1, 2), (2, 1)], lifecycle=3, cancel=False)
-
-
-def import_tickets(engine, stream_id="ticket-7"):
-    """A stream of a type no code knows, as an import would write it."""
-    datas = [{"case": "T-7", "status": "open", "owner": {"name": "Ana", "team": "A"}},
-             {"status": "in progress", "owner": {"team": "B"}},
-             {"status": "closed", "labels": ["vip", "refund"]}]
-    events = [NewEvent(f"Ticket{i}", d, occurred_at=START + i * STEP) for i, d in enumerate(datas)]
-    engine.store.append(stream_id, events, 0, "ticket")
-    return stream_id
 
 
 def test_the_state_at_each_version_shows_the_order_as_it_was(engine, order):

@@ -1,11 +1,10 @@
 """What-if replay: the state without chosen events, and the later events that would break a rule."""
 import pytest
 
+from esengine.domains.orders import commands as c
 from esengine.errors import NotFound, ValidationError
 from esengine.timetravel import what_if
-from tests.fixtures.time_travel_histories import Clock, catalogue, order_history, send
-from tests.integration.test_time_travel_state import import_tickets
-from esengine.domains.orders import commands as c
+from tests.fixtures.time_travel_histories import Clock, catalogue, import_tickets, order_history, send
 
 
 @pytest.fixture

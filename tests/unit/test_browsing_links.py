@@ -4,6 +4,7 @@ from datetime import datetime
 import pytest
 
 from esengine.browsing import filter_from_params, filter_to_params, parse_position
+from esengine.browsing.events import case_free_run
 from esengine.errors import ValidationError
 from esengine.store.filters import EventFilter
 
@@ -41,3 +42,9 @@ def test_an_event_link_that_is_not_a_position_is_refused(text):
 
 def test_an_event_link_with_a_position_is_read():
     assert parse_position(" 42 ") == 42 and parse_position(None) is None
+
+
+@pytest.mark.parametrize("text, run", [("TRK-1234", "-1234"), ("order-0012", "-0012"), ("ana@example.com", None),
+                                       ("Mia Lund", None), ("12", None)])
+def test_a_text_search_finds_the_part_that_lower_casing_cannot_change(text, run):
+    assert case_free_run(text) == run

@@ -27,6 +27,7 @@ def test_esengine_exports_and_cloudevents_are_recognised():
     assert (cloud.kind, cloud.stream_id, cloud.event_id) == ("cloudevents", "subject", "id")
     assert cloud.metadata == ("source", "tenant")
     assert recognise(["specversion", "id", "source", "type", "time"]).stream_id == "source"
+    assert recognise(["specversion", "id", "type", "subject", "time"]).metadata == ()  # no source to keep
 
 
 def test_other_files_get_a_guess_from_their_column_names():

@@ -77,11 +77,11 @@ FROM _rmb_products p LEFT JOIN (SELECT id, arg_max(price, position) AS price FRO
 ORDERS = """
 WITH items AS (
     SELECT l.id,
-           '[' || string_agg(CAST(json_object(
-               'product_id', l.product_id, 'product_name', CASE WHEN p.position < l.position THEN p.name END,
-               'quantity', l.quantity, 'unit_price', l.unit_price,
-               'subtotal', round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)) AS VARCHAR), ','
-               ORDER BY l.position, l.ord) || ']' AS items,  -- the minified JSON text json() gives the handlers' rows
+           to_json(list({{'product_id': l.product_id,
+                          'product_name': CASE WHEN p.position < l.position THEN p.name END,
+                          'quantity': l.quantity, 'unit_price': l.unit_price,
+                          'subtotal': round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)}}
+                         ORDER BY l.position, l.ord)) AS items,  -- JSON already: no text to parse on insert
            list_transform(list_sort(list({{'p': l.position,
                's': round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)}}) FILTER (WHERE l.added)),
                lambda x: x.s) AS added_subtotals,
