@@ -57,13 +57,17 @@ def main() -> None:
                   "AND event_type IN ('OrderShipped', 'OrderCancelled') AND occurred_at >= ? AND occurred_at < ? "
                   "AND position < ? ORDER BY position DESC LIMIT 51",
              [datetime(2026, 1, 1), datetime(2026, 3, 1), second])),
-        ("text inside the data, a rare term ('TRK-1234'), page 1",
+        ("text in the data, rare term ('TRK-1234'), page 1",
          lambda: event_page(store, EventFilter(text="TRK-1234"), size=50),
          raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE contains(lower(CAST(data AS VARCHAR)), 'trk-1234') "
                   "ORDER BY position DESC LIMIT 51", [])),
-        ("text inside the data, a common term ('TRK-12'), page 1",
+        ("text in the data, common term ('TRK-12'), page 1",
          lambda: event_page(store, EventFilter(text="TRK-12"), size=50),
          raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE contains(lower(CAST(data AS VARCHAR)), 'trk-12') "
+                  "ORDER BY position DESC LIMIT 51", [])),
+        ("text in the data, letters only ('bulk product'), p. 1",
+         lambda: event_page(store, EventFilter(text="bulk product"), size=50),
+         raw(cur, f"SELECT {EVENT_COLUMNS} FROM events WHERE contains(lower(CAST(data AS VARCHAR)), 'bulk product') "
                   "ORDER BY position DESC LIMIT 51", [])),
         ("count of a text search ('TRK-1234')",
          lambda: count_matching(store, EventFilter(text="TRK-1234")),

@@ -11,6 +11,7 @@ Prints figures only; it asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -51,6 +52,7 @@ def main() -> None:
         print(f"set-based rebuild of orders v2:          {rebuild:6.2f} s  {applied / rebuild:12,.0f} events/s "
               f"({rows:,} orders; {rebuild / scan:.1f}x the plain scan, {rebuild / parse:.1f}x the JSON scan)")
         print(f"handler rebuild (Python), first {upto:,} events: {handlers:6.2f} s  {upto / handlers:12,.0f} events/s")
+        print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

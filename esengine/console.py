@@ -41,12 +41,13 @@ EXAMPLES: dict[str, str] = {
     "Events per day": ("SELECT date_trunc('day', occurred_at) AS day, count(*) AS events\nFROM events\n"
                        "GROUP BY day\nORDER BY day"),
     "Latest event of every stream as of a moment": (
+        "-- the moment: halfway through the history (or write TIMESTAMP '2026-03-01 12:00:00')\n"
         "SELECT stream_id, stream_type, version, event_type, occurred_at\nFROM events\n"
-        "WHERE occurred_at <= TIMESTAMP '2026-03-01 00:00:00'\n"
+        "WHERE occurred_at <= (SELECT min(occurred_at) + (max(occurred_at) - min(occurred_at)) / 2 FROM events)\n"
         "QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1\nORDER BY stream_id"),
-    "Streams created between two moments": (
+    "Streams created in the last 30 days of the history": (
         "SELECT stream_id, stream_type, occurred_at AS created_at\nFROM events\n"
-        "WHERE version = 1\n  AND occurred_at >= TIMESTAMP '2026-03-01' AND occurred_at < TIMESTAMP '2026-04-01'\n"
+        "WHERE version = 1\n  AND occurred_at > (SELECT max(occurred_at) - INTERVAL 30 DAY FROM events)\n"
         "ORDER BY occurred_at"),
     "Every price a product had": (
         "SELECT stream_id, occurred_at, event_type,\n"

@@ -3,10 +3,11 @@ import plotly.express as px
 import streamlit as st
 
 from esengine.analytics import BINS, command_outcomes, hour_of_week, stream_lengths, top_streams, volume
-from esengine.browsing import event_types, filter_from_params, stream_types
+from esengine.browsing import event_types, filter_from_params, filter_to_params, stream_types
 from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_figure,
                                 time_bar_filter, volume_figure)
 from ui.engine import get_engine
+from ui.event_views import link
 from ui.feedback import plain_errors
 
 S = st.session_state
@@ -20,10 +21,11 @@ st.caption("Event volume over time and where it goes. The same filters as the ev
 with plain_errors():
     engine = get_engine()
     store = engine.store
-    if "analytics_seeded" not in S:  # a link such as /analytics?stream_type=order fills the filters once
-        S["analytics_seeded"] = True
+    link_params = {name: st.query_params.get(name, "") for name in LINKED}
+    if S.get("analytics_link_seen") != link_params:  # a link like /analytics?stream_type=order fills the filters
+        S["analytics_link_seen"] = link_params
         for name, key in LINKED.items():
-            value = st.query_params.get(name, "")
+            value = link_params[name]
             S[key] = [v for v in value.split(",") if v] if name in ("stream_type", "event_type") else value
     c = st.columns([2, 3, 2, 2, 1])
     c[0].multiselect("Stream type", stream_types(store), key="analytics_stream_type")
@@ -41,7 +43,9 @@ with plain_errors():
         st.stop()
     st.subheader("Event volume over time")
     st.caption(f"{int(by_type.frame['events'].sum()):,} events from {as_utc_text(by_type.start)} to "
-               f"{as_utc_text(by_type.end)}, one bar per {by_type.bin}.")
+               f"{as_utc_text(by_type.end)}, one bar per {by_type.bin}. "
+               f"[Browse them in the event browser]({link('events', **filter_to_params(flt))}) · "
+               f"[link to this view]({link('analytics', **filter_to_params(flt))})")
     tab_event, tab_stream = st.tabs(["By event type", "By stream type"])
     with tab_event:
         event = st.plotly_chart(volume_figure(by_type.frame, "events", "event type"), key="analytics_volume_event",

@@ -120,15 +120,15 @@ def streams_tab(store) -> None:
                 if found.has_more else f"{len(rows)} streams.") + " Newest activity first.")
 
 
-def swimlanes_tab(store, correlation: str | None) -> None:
+def swimlanes_tab(store, correlation: str | None, flt_types: tuple[str, ...] = ()) -> None:
     """The streams of the open event's correlation side by side (else the latest few), and any added."""
+    latest = list(search_streams(store, stream_types=flt_types, limit=20).rows["stream_id"])
     if S.get("events_lanes_for", "unset") != correlation:  # another event opened: its streams are the lanes
         S["events_lanes_for"] = correlation
-        S["events_lanes"] = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else \
-            list(search_streams(store, "order-", limit=4).rows["stream_id"])
-    default = S["events_lanes"]
-    chosen = st.multiselect("Streams to put side by side (type an id to add one)", sorted(set(default) | set(
-        S["events_lanes"])), key="events_lanes", accept_new_options=True)
+        S["events_lanes"] = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else latest[:4]
+    chosen = st.multiselect("Streams side by side (the 20 latest active are offered; type an id to add another)",
+                            sorted(set(S["events_lanes"]) | set(latest)), key="events_lanes",
+                            accept_new_options=True)
     frame = swimlane_events(store, chosen)
     if frame.empty:
         st.info("Choose one or more streams that have events.")
@@ -183,6 +183,7 @@ with plain_errors():
     with streams:
         streams_tab(store)
     with lanes:
-        swimlanes_tab(store, detail.event.metadata.get("correlation_id") if detail else flt.correlation_id)
+        swimlanes_tab(store, detail.event.metadata.get("correlation_id") if detail else flt.correlation_id,
+                      flt.stream_types)
     with tail_tab:
         live_tail(store)

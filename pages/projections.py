@@ -31,9 +31,8 @@ def version_panel(engine, name: str, row) -> None:
     st.caption(row["description"])
     head = max(int(row["head"]), 1)
     st.progress(min(int(row["checkpoint"]) / head, 1.0),
-                text=f"Checkpoint {int(row['checkpoint']):,} of {int(row['head']):,} · status **{row['status']}** "
-                     f"({STATUS_HELP.get(row['status'], '')}) · lag {int(row['lag_events']):,} events, "
-                     f"{int(row['lag_seconds'])} s")
+                text=f"Checkpoint {int(row['checkpoint']):,} of {int(row['head']):,} · lag {int(row['lag_events']):,} "
+                     f"events, {int(row['lag_seconds'])} s · **{row['status']}**: {STATUS_HELP.get(row['status'], '')}")
     if row["status"] == "stopped":
         st.error(f"Stopped at the event at position {int(row['error_position'])}: {row['error']}  \n"
                  f"[Open that event](/events?event={int(row['error_position'])}). Retry it once the handler is "
@@ -96,7 +95,9 @@ with plain_errors():
             if st.button("Append a malformed event", key="proj_poison"):
                 run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}",
                            lambda: None)
-        st.caption("Lag in seconds counts from when the oldest event not yet applied was stored.")
+        st.caption("Lag in seconds counts from when the oldest event not yet applied was stored. A rebuild of a version "
+                   "that has a set-based build (orders) fills its tables in one SQL pass over the events, then the "
+                   "handlers apply what arrived meanwhile; other projections apply their handlers batch by batch.")
     elif section == "Compare two outputs":
         comparison_panel(engine, name)
     else:

@@ -64,10 +64,11 @@ def parse_position(text: str | None) -> int | None:
     try:
         position = int(str(text).strip())
     except ValueError:
-        raise ValidationError(f"The link names event '{str(text)[:40]}', which is not a position (a whole number "
-                              "like 1234).", {"event": "is not a whole number"}) from None
+        raise ValidationError("The link's event is not a position", {
+            "event": f"'{str(text)[:40]}' is not a whole number like 1234"}) from None
     if position < 1:
-        raise ValidationError(f"The link names event {position}; positions start at 1.", {"event": "below 1"})
+        raise ValidationError("The link's event is not a position", {
+            "event": f"{position} is below 1; positions start at 1"})
     return position
 
 

@@ -119,12 +119,15 @@ class ProjectionRunner:
                     continue
                 todo = events
                 if state.position < events[0].position - 1:  # behind (e.g. after a bulk load): fill the gap first
-                    todo = cp.read_events(cur, state.position, events[0].position - 1) + events
-                self._apply(cur, p, version, [e for e in todo if e.position > state.position])
+                    todo = cp.read_events(cur, state.position, events[0].position - 1, None, p.event_types) + events
+                self._apply(cur, p, version, [e for e in todo if e.position > state.position], events[-1].position)
 
-    def _apply(self, cur, p: Projection, version: int, events: list[StoredEvent]) -> bool:
-        """Apply ``events`` and move the checkpoint; on a poison event apply those before it and stop there."""
+    def _apply(self, cur, p: Projection, version: int, events: list[StoredEvent], upto: int | None = None) -> bool:
+        """Apply ``events`` and move the checkpoint to ``upto`` (default: the last event's position); on a poison
+        event apply those before it and stop there."""
         if not events:
+            if upto:
+                cp.update(cur, p.name, version, position=upto)
             return True
         try:
             p.apply_batch(cur, events, version)
@@ -134,7 +137,7 @@ class ProjectionRunner:
             cp.update(cur, p.name, version, position=bad - 1, status=cp.STOPPED, error=str(failed), error_position=bad)
             log.warning("projection %s v%s stopped: %s", p.name, version, failed)
             return False
-        cp.update(cur, p.name, version, position=events[-1].position)
+        cp.update(cur, p.name, version, position=upto or events[-1].position)
         return True
 
     # -- catching up and rebuilding -------------------------------------------------------------------
@@ -179,9 +182,10 @@ class ProjectionRunner:
                 if state is None or state.status not in (cp.RUNNING, cp.REBUILDING):
                     return 0, 0, 0, False
                 target = self._writer.last_position  # exact under the write lock
-                events = cp.read_events(cur, state.position, target, size)
-                ok = self._apply(cur, p, p.version, events)
-                reached = events[-1].position if events else state.position
+                events = cp.read_events(cur, state.position, target, size, p.event_types)
+                # a short batch means nothing else it handles up to the target: the checkpoint goes there
+                reached = events[-1].position if len(events) == size else target
+                ok = self._apply(cur, p, p.version, events, reached if reached > state.position else None)
                 if ok and state.status == cp.REBUILDING and reached >= target:
                     cp.update(cur, p.name, p.version, status=cp.RUNNING)  # caught up under the lock: inline from now
                 return len(events), reached, target, ok
@@ -264,7 +268,9 @@ class ProjectionRunner:
                 if behind > PROMOTE_CATCH_UP_LIMIT:
                     raise EsEngineError(f"Version {version} of '{name}' is {behind:,} events behind; let it catch up "
                                         "(or run Catch up) before promoting it.")
-                if not self._apply(cur, p, version, cp.read_events(cur, state.position, self._writer.last_position)):
+                head = self._writer.last_position
+                if not self._apply(cur, p, version, cp.read_events(cur, state.position, head, None, p.event_types),
+                                   head if head > state.position else None):
                     return False
                 cur.execute("UPDATE checkpoints SET live = (version = ?) WHERE projection = ?", [version, name])
                 return True
@@ -381,9 +387,9 @@ class ProjectionRunner:
         position = self._build_set_based(p, lambda t: p.table_name(t, version, scratch), target) if set_based else 0
         while position < target:
             def step(cur, after=position):
-                events = cp.read_events(cur, after, target, batch_size)
+                events = cp.read_events(cur, after, target, batch_size, p.event_types)
                 p.apply_batch(cur, events, version, scratch)
-                return events[-1].position if events else target
+                return events[-1].position if len(events) == batch_size else target
             try:
                 position = self._writer.run(step)
             except ProjectionHandlerFailed as failed:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from esengine.core.events import StoredEvent
+from esengine.errors import EsEngineError
 from esengine.timetravel.replay import Replayer, StreamState
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -122,6 +123,15 @@ def state_and_diff(engine, stream_id: str, version: int, compare: int | None = N
 
 def _diff(replayer: Replayer, from_version: int, to_version: int) -> tuple[StateDiff, int | None, StoredEvent | None]:
     """The diff, the snapshot the lower version was loaded from, and the last event replayed."""
+    try:
+        return _diff_once(replayer, from_version, to_version)
+    except EsEngineError as e:  # a later event the class cannot apply: the whole range folds generically
+        if not replayer.retry_generic(e):
+            raise
+        return _diff_once(replayer, from_version, to_version)
+
+
+def _diff_once(replayer: Replayer, from_version: int, to_version: int) -> tuple[StateDiff, int | None, StoredEvent | None]:
     start = replayer.check_version(from_version, "version")
     end = replayer.check_version(to_version, "compared version")
     low, high = sorted((start, end))

@@ -73,7 +73,8 @@ class GenericFold:
         return fold_json([r[0] for r in rows]), None, [], None
 
     def apply(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
-        return merge_data(state, event.data)
+        # data that is not an object (a bare list or value) has no fields to merge, as in fold_json
+        return merge_data(state, event.data) if isinstance(event.data, dict) else state
 
     def state(self, state: dict[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from esengine.browsing.links import parse_moment as parse_iso
 from esengine.core.events import StoredEvent, as_utc_naive
@@ -141,17 +141,10 @@ class Replayer:
         self.warnings.extend(warnings)
         return folded, snapshot_version
 
-    def steps(self, after_version: int, to_version: int, folded: Any = None,
-              skip: Iterable[int] = ()) -> Iterator[tuple[StoredEvent, Any]]:
-        """Apply the events after ``after_version`` up to ``to_version`` one by one, yielding each event
-        with the folded value after it. ``folded`` is the value at ``after_version`` (loaded if None);
-        versions in ``skip`` are left out. The folded value is updated in place."""
-        if folded is None:
-            folded, _ = self.load(after_version)
-        skipped = set(skip)
+    def steps(self, after_version: int, to_version: int, folded: Any) -> Iterator[tuple[StoredEvent, Any]]:
+        """Apply the events after ``after_version`` up to ``to_version`` to ``folded`` (the value at
+        ``after_version``, updated in place) one by one, yielding each event with the value after it."""
         for event in self.engine.store.get_events(self.stream_id, after_version, to_version):
-            if event.version in skipped:
-                continue
             yield event, self.apply(folded, event)
 
     def apply(self, folded: Any, event: StoredEvent) -> Any:
@@ -161,6 +154,14 @@ class Replayer:
             raise EsEngineError(
                 f"Event v{event.version} ({event.event_type}) of '{self.stream_id}' cannot be applied by "
                 f"the {self.stream_type} aggregate: {e}") from e
+
+    def retry_generic(self, error: Exception) -> bool:
+        """After ``error`` in a replay through the aggregate class: switch to the generic fold (with a
+        warning) and say so, so the caller replays again; False when the fold was generic already."""
+        if isinstance(self.fold, GenericFold):
+            return False
+        self._fall_back_to_generic(error)
+        return True
 
     def _fall_back_to_generic(self, error: Exception) -> None:
         if isinstance(self.fold, GenericFold):

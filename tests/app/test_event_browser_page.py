@@ -109,6 +109,7 @@ def test_swimlanes_show_the_streams_of_the_opened_events_correlation(app_env):
 def test_a_malformed_event_link_is_named_and_the_events_still_show(app_env):
     at = browser(event="12abc")
     assert any("not a position" in e.value for e in at.error)
+    assert "'12abc' is not a whole number" in " ".join(m.value for m in at.markdown)
     assert len(events_shown(at)) == 50
 
 

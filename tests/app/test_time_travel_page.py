@@ -1,4 +1,5 @@
 """The Time travel page through AppTest: pick a stream, move the cursor, compare, skip events, bad links."""
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,14 @@ def test_a_deep_link_restores_the_stream_and_version(streams):
     assert at.metric[0].value == "Confirmed"
     diff = table(at, "changed by")
     assert list(diff["field"]) == ["status"] and list(diff["changed by"]) == ["v2 OrderConfirmed"]
+
+
+def test_a_deep_link_to_a_moment_opens_the_version_reached_then(streams, app_env):
+    with Engine(app_env) as engine:
+        confirmed = engine.store.get_events(streams["order"])[1].occurred_at
+    at = open_page(stream=streams["order"], at=(confirmed + timedelta(seconds=1)).isoformat() + "Z")
+    assert not at.exception
+    assert heading(at) == "v2 · OrderConfirmed of 4"
 
 
 def test_the_buttons_and_the_slider_move_the_cursor(streams):

@@ -15,7 +15,7 @@ def test_rebuilding_version_2_and_comparing_it_with_version_1_in_the_browser(app
     expect(page.get_by_role("heading", name="Version 2")).to_be_visible()
     page.get_by_role("button", name="Rebuild").nth(1).click()
     expect(page.get_by_text("Version 2 of orders was rebuilt")).to_be_visible()
-    expect(page.get_by_text("status rebuilding")).to_have_count(0)
+    expect(page.get_by_text("rebuilding: being rebuilt")).to_have_count(0)
 
     page.get_by_text("Compare two outputs").click()
     page.get_by_role("button", name="Compare").click()

@@ -137,3 +137,9 @@ def test_console_stops_a_runaway_query_with_a_message_and_keeps_working(store):
 def test_console_explains_a_malformed_query_in_plain_words(store, sql, says):
     with pytest.raises(QueryRejected, match=says):
         run_query(store, sql)
+
+
+def test_every_example_query_runs_and_answers_on_the_demo_history(demo_engine):
+    from esengine.console import EXAMPLES
+    for name, sql in EXAMPLES.items():
+        assert len(run_query(demo_engine, sql)) > 0, name

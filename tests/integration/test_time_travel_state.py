@@ -137,3 +137,12 @@ def test_the_cursor_view_agrees_with_state_at_and_diff_versions(engine, order, v
     assert (state.last_event.version if state.last_event else 0) == version
     expected = diff_versions(engine, order, max(version - 1, 0) if compare is None else compare, version)
     assert diff.rows() == expected.rows()
+
+
+def test_a_later_event_the_class_cannot_read_makes_the_cursor_view_fold_generically(engine, order):
+    from esengine.timetravel import state_and_diff
+    engine.store.append(order, [NewEvent("LegacyNote", {"note": "migrated"})], 6, "order")
+    state, diff = state_and_diff(engine, order, 7)
+    assert state.fold == "generic" and state.state["note"] == "migrated"
+    assert any("do not fit the order aggregate" in w for w in state.warnings)
+    assert [c.path for c in diff.changes] == ["note"] and diff.changes[0].event.event_type == "LegacyNote"

@@ -41,8 +41,9 @@ STAGING = {
         SELECT id, position, event_type, occurred_at, f.tracking_number AS tracking, f.reason, f.product_id, f.quantity,
                f.unit_price
         FROM (SELECT e.stream_id AS id, e.position, e.event_type, e.occurred_at,
-                     from_json(e.data, '{"tracking_number": "VARCHAR", "reason": "VARCHAR", "product_id": "VARCHAR",
-                                         "quantity": "JSON", "unit_price": "JSON"}') AS f
+                     CASE WHEN e.event_type IN ('OrderShipped', 'OrderCancelled', 'OrderItemAdded')  -- others: no data
+                          THEN from_json(e.data, '{"tracking_number": "VARCHAR", "reason": "VARCHAR",
+                               "product_id": "VARCHAR", "quantity": "JSON", "unit_price": "JSON"}') END AS f
               FROM events e JOIN _rmb_orders o ON o.id = e.stream_id AND e.position > o.position
               WHERE e.event_type IN ('OrderItemAdded', 'OrderConfirmed', 'PaymentReceived', 'OrderShipped',
                                      'OrderCancelled') AND e.position <= $upto)""",
@@ -77,11 +78,11 @@ FROM _rmb_products p LEFT JOIN (SELECT id, arg_max(price, position) AS price FRO
 ORDERS = """
 WITH items AS (
     SELECT l.id,
-           to_json(list({{'product_id': l.product_id,
-                          'product_name': CASE WHEN p.position < l.position THEN p.name END,
-                          'quantity': l.quantity, 'unit_price': l.unit_price,
-                          'subtotal': round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)}}
-                         ORDER BY l.position, l.ord)) AS items,  -- JSON already: no text to parse on insert
+           to_json(list_transform(list_sort(list({{'p': l.position, 'o': l.ord, 'item': {{
+               'product_id': l.product_id, 'product_name': CASE WHEN p.position < l.position THEN p.name END,
+               'quantity': l.quantity, 'unit_price': l.unit_price,
+               'subtotal': round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)}}}})),
+               lambda x: x.item)) AS items,  -- sorted by (position, line): faster than an ordered aggregate
            list_transform(list_sort(list({{'p': l.position,
                's': round(CAST(l.quantity AS BIGINT) * CAST(l.unit_price AS DOUBLE), 2)}}) FILTER (WHERE l.added)),
                lambda x: x.s) AS added_subtotals,
