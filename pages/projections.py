@@ -1,4 +1,5 @@
 """Projections: every read model with its version, checkpoint and lag; rebuild, promote, drop; poison events."""
+import pandas as pd
 import streamlit as st
 
 from esengine.domains.orders.consistency_demo import append_malformed_event
@@ -30,9 +31,10 @@ def version_panel(engine, name: str, row) -> None:
     st.markdown(f"#### Version {version}{live}")
     st.caption(row["description"])
     head = max(int(row["head"]), 1)
+    seconds = "" if pd.isna(row["lag_seconds"]) else f", {int(row['lag_seconds'])} s"
     st.progress(min(int(row["checkpoint"]) / head, 1.0),
                 text=f"Checkpoint {int(row['checkpoint']):,} of {int(row['head']):,} · lag {int(row['lag_events']):,} "
-                     f"events, {int(row['lag_seconds'])} s · **{row['status']}**: {STATUS_HELP.get(row['status'], '')}")
+                     f"events{seconds} · **{row['status']}**: {STATUS_HELP.get(row['status'], '')}")
     if row["status"] == "stopped":
         st.error(f"Stopped at the event at position {int(row['error_position'])}: {row['error']}  \n"
                  f"[Open that event](/events?event={int(row['error_position'])}). Retry it once the handler is "
@@ -63,9 +65,19 @@ def version_panel(engine, name: str, row) -> None:
             run_action(f"The poison event was skipped; version {version} of {name} went on", runner.skip, name, version)
 
 
+def poison_demo(engine) -> None:
+    with st.expander("Try a poison event"):
+        st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
+                 "projection's handler fails on it and stops there, recorded with the error, while the store "
+                 "and the other projections go on. The event stays in the history: skip it afterwards.")
+        if st.button("Append a malformed event", key="proj_poison"):
+            run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}", lambda: None)
+
+
 with plain_errors():
     engine = get_engine()
     runner = engine.projections
+    runner.worker.start()  # asynchronous projections run behind the writes from the first visit of this page on
     if message := st.session_state.pop("proj_flash", None):
         st.success(message)
     status = runner.status()
@@ -88,13 +100,8 @@ with plain_errors():
         for _, row in status[status["projection"] == name].iterrows():
             with st.container(border=True):
                 version_panel(engine, name, row)
-        with st.expander("Try a poison event"):
-            st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
-                     "projection's handler fails on it and stops there, recorded with the error, while the store "
-                     "and the other projections go on. The event stays in the history: skip it afterwards.")
-            if st.button("Append a malformed event", key="proj_poison"):
-                run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}",
-                           lambda: None)
+        if name == "orders":
+            poison_demo(engine)
         st.caption("Lag in seconds counts from when the oldest event not yet applied was stored. A rebuild of a version "
                    "that has a set-based build (orders) fills its tables in one SQL pass over the events, then the "
                    "handlers apply what arrived meanwhile; other projections apply their handlers batch by batch.")

@@ -20,7 +20,6 @@ def consistency_panel(engine) -> None:
     paused = cols[2].toggle("Pause the worker", value=worker.paused, key="proj_demo_paused",
                             help="While paused, the lag grows with every command.")
     worker.configure(interval=interval, batch_size=batch, paused=paused)
-    worker.start()
     count = st.number_input("Orders to place", 1, 50, 5, key="proj_demo_count")
     if st.button("Place orders now", key="proj_demo_place", type="primary"):
         st.session_state["proj_demo_placed"] = place_demo_orders(engine, int(count))

@@ -6,9 +6,10 @@ with the read-model rows it vouches for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from esengine.core.events import StoredEvent, utcnow
+from esengine.core.events import StoredEvent, as_utc_naive, utcnow
 from esengine.store.event_store import EVENT_COLUMNS
 
 NEW, REBUILDING, RUNNING, STOPPED = "new", "rebuilding", "running", "stopped"
@@ -60,10 +61,14 @@ def delete(cur, name: str, version: int) -> None:
 
 
 def read_events(cur, after: int, upto: int, limit: int | None = None,
-                event_types: tuple[str, ...] | None = None) -> list[StoredEvent]:
-    """Events with ``after < position <= upto`` in position order, at most ``limit``, of ``event_types`` if given."""
+                event_types: tuple[str, ...] | None = None, until: datetime | None = None) -> list[StoredEvent]:
+    """Events with ``after < position <= upto`` in position order, at most ``limit``, of ``event_types`` if given,
+    and that happened (``occurred_at``) by ``until`` if given."""
     sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ?"
     params: list[Any] = [after, upto]
+    if until is not None:
+        sql += " AND occurred_at <= ?"
+        params.append(as_utc_naive(until))
     if event_types is not None:  # a projection reads only what it handles: a foreign log costs one scan
         sql += " AND event_type IN (SELECT unnest(?))"
         params.append(list(event_types))

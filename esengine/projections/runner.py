@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Literal
 import duckdb
 import pandas as pd
 
-from esengine.core.events import StoredEvent, as_utc_naive
+from esengine.core.events import StoredEvent
 from esengine.errors import EsEngineError, NotFound
 from esengine.projections import checkpoints as cp
 from esengine.projections.base import Projection, ProjectionHandlerFailed
@@ -362,6 +362,7 @@ class ProjectionRunner:
                    c.error, c.error_position, c.updated_at
             FROM checkpoints c, (SELECT coalesce(max(position), 0) AS head FROM events) h
             ORDER BY c.projection, c.version""").df()
+        frame.loc[frame["status"] == cp.NEW, "lag_seconds"] = None  # never built: "behind since" means nothing
         frame.insert(2, "mode", [self.registered[n].mode if n in self.registered else "not registered"
                                  for n in frame["projection"]])
         frame["description"] = [self.registered[n].versions[v].description
@@ -371,8 +372,10 @@ class ProjectionRunner:
 
     # -- replays and comparisons ----------------------------------------------------------------------
     def replay(self, name: str, version: int, scratch: str = "replay", upto: int | None = None,
-               set_based: bool = False, progress: Progress | None = None, batch_size: int = 20_000) -> None:
-        """Replay ``version`` from the first event up to position ``upto`` (default: the head) into scratch tables.
+               at: datetime | None = None, set_based: bool = False, progress: Progress | None = None,
+               batch_size: int = 20_000) -> None:
+        """Replay ``version`` into scratch tables: every event up to position ``upto`` (default: the head), or,
+        with ``at``, the events that happened (``occurred_at``) by then, in position order.
 
         The scratch tables (``rm_<name>_v<N>_<scratch>_<table>``) are replaced on each replay; they have
         no checkpoint and are never kept up to date. A poison event stops the replay with its error.
@@ -384,10 +387,11 @@ class ProjectionRunner:
             p.drop_tables(cur, version, scratch)
             p.create_tables(cur, version, scratch)
         self._writer.run(reset)
-        position = self._build_set_based(p, lambda t: p.table_name(t, version, scratch), target) if set_based else 0
+        physical = lambda t: p.table_name(t, version, scratch)  # noqa: E731
+        position = self._build_set_based(p, physical, target) if set_based and at is None else 0
         while position < target:
             def step(cur, after=position):
-                events = cp.read_events(cur, after, target, batch_size, p.event_types)
+                events = cp.read_events(cur, after, target, batch_size, p.event_types, until=at)
                 p.apply_batch(cur, events, version, scratch)
                 return events[-1].position if len(events) == batch_size else target
             try:
@@ -396,13 +400,6 @@ class ProjectionRunner:
                 raise EsEngineError(f"The replay of '{name}' v{version} stopped: {failed}") from failed
             if progress:
                 progress(position, target)
-
-    def position_at(self, moment: datetime, by: str = "occurred_at") -> int:
-        """The last position whose event happened (``occurred_at``) or was stored (``recorded_at``) by ``moment``."""
-        if by not in ("occurred_at", "recorded_at"):
-            raise EsEngineError("A moment is taken by 'occurred_at' or 'recorded_at'.")
-        return self._store.cursor().execute(f"SELECT coalesce(max(position), 0) FROM events WHERE {by} <= ?",
-                                            [as_utc_naive(moment)]).fetchall()[0][0]
 
     def compare(self, name: str, table: str, left: Side, right: Side, limit: int = 500) -> Comparison:
         """Compare one read-model table of two sides row by row (building replays into scratch tables first)."""
@@ -427,7 +424,7 @@ class ProjectionRunner:
         if side.kind == "as_of":
             if side.at is None:
                 raise EsEngineError("Choose the moment to replay up to.")
-            self.replay(name, side.version, scratch, upto=self.position_at(side.at), set_based=True)
+            self.replay(name, side.version, scratch, at=side.at)
         else:
             self.replay(name, side.version, scratch)
         return p.table_name(table, scratch=scratch)

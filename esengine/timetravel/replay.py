@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
@@ -78,6 +79,30 @@ def fold_for(engine, stream_id: str, stream_type: str) -> AggregateFold | Generi
     return GenericFold(stream_id, engine.store)
 
 
+_KNOWN: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, int]]]" = weakref.WeakKeyDictionary()
+
+
+def _stream_type_and_version(engine, stream_id: str) -> tuple[str, int]:
+    """The stream's type and last version; ``NotFound`` if it has none.
+
+    Remembered per engine until the store's last position moves (every write goes through the one
+    writer), so the steps of a slider over one stream skip this query.
+    """
+    position = engine.writer.last_position
+    known = _KNOWN.setdefault(engine, {})
+    hit = known.get(stream_id)
+    if hit is not None and hit[0] == position:
+        return hit[1], hit[2]
+    stream_type, latest = engine.store.cursor().execute(
+        "SELECT any_value(stream_type), max(version) FROM events WHERE stream_id = ?", [stream_id]).fetchall()[0]
+    if latest is None:
+        raise NotFound(f"There is no stream '{stream_id}'. Check the id, or search the streams by prefix.")
+    if len(known) > 10_000:
+        known.clear()
+    known[stream_id] = (position, stream_type, latest)
+    return stream_type, latest
+
+
 class Replayer:
     """Replays one stream. ``NotFound`` when the stream has no events."""
 
@@ -86,13 +111,7 @@ class Replayer:
             raise ValidationError("Choose a stream to time-travel: its id is empty.", {"stream": "required"})
         self.engine = engine
         self.stream_id = stream_id = str(stream_id).strip()
-        # lighter than EventStore.stream_info (no time span): this runs on every step of the slider
-        stream_type, latest = engine.store.cursor().execute(
-            "SELECT any_value(stream_type), max(version) FROM events WHERE stream_id = ?", [stream_id]).fetchall()[0]
-        if latest is None:
-            raise NotFound(f"There is no stream '{stream_id}'. Check the id, or search the streams by prefix.")
-        self.stream_type: str = stream_type
-        self.latest: int = latest
+        self.stream_type, self.latest = _stream_type_and_version(engine, stream_id)
         self.warnings: list[str] = []
         self._read_on_the_way: StoredEvent | None = None
         self.fold = fold_for(engine, stream_id, self.stream_type)

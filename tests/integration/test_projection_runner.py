@@ -255,3 +255,17 @@ def test_the_background_worker_catches_up_the_async_projections(demo_engine):
     assert engine.projections.worker.rounds >= 3
     engine.projections.close()
     assert not engine.projections.worker.running
+
+
+def test_a_replay_as_of_a_moment_holds_exactly_the_orders_created_by_then(engine):
+    from esengine.demo import generate_bulk
+    generate_bulk(engine, events=3000, catch_up=True)  # order times are spread at random over the positions
+    cur = engine.store.cursor()
+    first, last = cur.execute("SELECT min(occurred_at), max(occurred_at) FROM events "
+                              "WHERE event_type = 'OrderCreated'").fetchall()[0]
+    moment = first + (last - first) / 3
+    engine.projections.replay("orders", 1, "then", at=moment)
+    created = cur.execute("SELECT count(*) FROM events WHERE event_type = 'OrderCreated' AND occurred_at <= ?",
+                          [moment]).fetchall()[0][0]
+    rows = cur.execute("SELECT count(*), max(created_at) FROM rm_orders_v1_then_orders").fetchall()[0]
+    assert rows[0] == created > 0 and rows[1] <= moment

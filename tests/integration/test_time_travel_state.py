@@ -146,3 +146,11 @@ def test_a_later_event_the_class_cannot_read_makes_the_cursor_view_fold_generica
     assert state.fold == "generic" and state.state["note"] == "migrated"
     assert any("do not fit the order aggregate" in w for w in state.warnings)
     assert [c.path for c in diff.changes] == ["note"] and diff.changes[0].event.event_type == "LegacyNote"
+
+
+def test_a_stream_that_grows_after_being_read_is_replayed_to_its_new_end(engine):
+    ticket = import_tickets(engine)
+    assert state_at(engine, ticket).version == 3
+    engine.store.append(ticket, [NewEvent("Ticket3", {"status": "reopened"})], 3, "ticket")
+    latest = state_at(engine, ticket)
+    assert (latest.version, latest.state["status"]) == (4, "reopened")
