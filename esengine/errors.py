@@ -33,8 +33,9 @@ class DomainRuleViolation(EsEngineError):
 class ValidationError(EsEngineError):
     """Input refused before anything was written; ``field_errors`` maps each field to its message."""
 
-    def __init__(self, message: str, field_errors: dict[str, str] | None = None):
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None, summary: str | None = None):
         self.field_errors = field_errors or {}
+        self.summary = (summary or message).rstrip(".")
         super().__init__(message)
 
     @classmethod
@@ -44,7 +45,7 @@ class ValidationError(EsEngineError):
             name = ".".join(str(p) for p in item.get("loc", ())) or "(input)"
             fields.setdefault(name, item.get("msg", "invalid value"))
         listed = "; ".join(f"{k}: {v}" for k, v in fields.items())
-        return cls(f"{what} was refused: {listed}", fields)
+        return cls(f"{what} was refused: {listed}", fields, summary=f"{what} was refused")
 
 
 class NotFound(EsEngineError):

@@ -44,7 +44,7 @@ with plain_errors():
     st.subheader("Event volume over time")
     st.caption(f"{int(by_type.frame['events'].sum()):,} events from {as_utc_text(by_type.start)} to "
                f"{as_utc_text(by_type.end)}, one bar per {by_type.bin}. "
-               f"[Browse them in the event browser]({link('events', **filter_to_params(flt))}) · "
+               f"[Browse them in the event browser]({link('event_browser', **filter_to_params(flt))}) · "
                f"[link to this view]({link('analytics', **filter_to_params(flt))})")
     tab_event, tab_stream = st.tabs(["By event type", "By stream type"])
     with tab_event:

@@ -100,7 +100,7 @@ def show_outcome(engine, outcome) -> None:
              "occurred": local_and_utc(e.occurred_at)} for e in result.events]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="commands_events")
     st.markdown(" · ".join(f"[Open {e.event_type} (position {e.position}) in the event browser]"
-                           f"(events?event={e.position})" for e in result.events))
+                           f"(event_browser?event={e.position})" for e in result.events))
     if result.events:
         first = result.events[0]
         st.markdown("**The read model's row now** (what queries answer):")

@@ -76,7 +76,7 @@ def events_tab(store, flt) -> int | None:
     before = paging(urlencode(params))
     page = event_page(store, flt, before=before, size=PAGE_SIZE)
     total = count_matching(store, flt)
-    st.markdown(f"**{total:,}** matching events, newest first · [link to this filter]({link('events', **params)})")
+    st.markdown(f"**{total:,}** matching events, newest first · [link to this filter]({link('event_browser', **params)})")
     if page.empty:
         missing = f"There is no stream '{flt.stream_id}'. " if flt.stream_id and not store.count(
             flt.with_(**{f: None for f in ("occurred_from", "occurred_to", "correlation_id", "text")})) else ""
@@ -110,7 +110,7 @@ def streams_tab(store) -> None:
     rows = found.rows
     for column in ("last_occurred_at", "last_recorded_at"):
         rows[column] = rows[column].map(lambda t: local_and_utc(t.to_pydatetime()))
-    rows["events_link"] = rows["stream_id"].map(lambda s: link("events", stream=s))
+    rows["events_link"] = rows["stream_id"].map(lambda s: link("event_browser", stream=s))
     rows["time_travel"] = [link("time_travel", stream=s, version=v) for s, v in zip(rows.stream_id, rows.version)]
     st.dataframe(rows.drop(columns=["first_occurred_at", "last_position"]), hide_index=True, key="events_streams_table",
                  column_config={"events_link": st.column_config.LinkColumn("browse", display_text="its events"),

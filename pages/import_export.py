@@ -116,7 +116,7 @@ def export_tab(engine) -> None:
         st.caption("Also filtered by the link: " + ", ".join(f"{k} {v}" for k, v in hidden.items() if v) + " (UTC).")
     count = engine.store.count(where)
     fmt = st.radio("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, horizontal=True, key="ie_x_format")
-    st.markdown(f"**{count:,} events** match ([see them in the event browser](/events?"
+    st.markdown(f"**{count:,} events** match ([see them in the event browser](/event_browser?"
                 f"{urlencode(filter_to_params(where))})). Exports keep everything needed to import them again.")
     if count > MAX_DOWNLOAD:
         st.info(f"That is too many for a download from the browser; use the command line: "

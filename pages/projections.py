@@ -36,10 +36,10 @@ def version_panel(engine, name: str, row) -> None:
                 text=f"Checkpoint {int(row['checkpoint']):,} of {int(row['head']):,} · lag {int(row['lag_events']):,} "
                      f"events{seconds} · **{row['status']}**: {STATUS_HELP.get(row['status'], '')}")
     if row["status"] == "stopped":
-        st.error(f"Stopped at the event at position {int(row['error_position'])}: {row['error']}  \n"
-                 f"[Open that event](/events?event={int(row['error_position'])}). Retry it once the handler is "
+        st.error(f"Stopped at a poison event: {row['error']}  \n"
+                 f"[Open that event](/event_browser?event={int(row['error_position'])}). Retry it once the handler is "
                  "fixed, or skip it to go on without it.")
-    elif row["error"]:
+    elif pd.notna(row["error"]):
         st.caption(f"Last error: {row['error']}")
     cols = st.columns(5)
     key = f"proj_{name}_v{version}"

@@ -39,7 +39,7 @@ def clicked(event) -> dict | None:
 
 def events_link(flt: EventFilter, what: str) -> None:
     """A link to the event browser showing the events behind the bar the user clicked."""
-    st.success(f":material/list_alt: [Open {what} in the event browser]({link('events', **filter_to_params(flt))})")
+    st.success(f":material/list_alt: [Open {what} in the event browser]({link('event_browser', **filter_to_params(flt))})")
 
 
 def bar_label(point: dict, bin: str) -> str:

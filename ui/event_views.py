@@ -15,7 +15,7 @@ MAX_TREE_NODES = 300
 
 
 def link(page: str, **params) -> str:
-    """A relative link to another page of the app with query parameters (``events?event=12``)."""
+    """A relative link to another page of the app with query parameters (``event_browser?event=12``)."""
     return f"{page}?{urlencode({k: v for k, v in params.items() if v is not None})}"
 
 
@@ -47,10 +47,10 @@ def event_detail_view(store, detail: EventDetail) -> None:
                 f"**Recorded** (committed to the store): {local_and_utc(e.recorded_at)}")
     links = [f"[Time travel: {e.stream_id} at version {e.version}]"
              f"({link('time_travel', stream=e.stream_id, version=e.version)})",
-             f"[All events of {e.stream_id}]({link('events', stream=e.stream_id)})"]
+             f"[All events of {e.stream_id}]({link('event_browser', stream=e.stream_id)})"]
     correlation = e.metadata.get("correlation_id")
     if correlation:
-        links.append(f"[Every event of this correlation]({link('events', correlation=correlation)})")
+        links.append(f"[Every event of this correlation]({link('event_browser', correlation=correlation)})")
     if detail.command:
         links.append(f"[Again like this: prefill the {detail.command['command_type']} form]"
                      f"({link('commands', again=e.position)})")
@@ -71,7 +71,7 @@ def correlation_view(store, correlation_id: str, highlight: int | None = None) -
     st.markdown(chain_markdown(roots, highlight))
     st.markdown("**Streams this correlation touched**")
     touched = streams_touched(store, correlation_id)
-    touched["open"] = touched["stream_id"].map(lambda s: link("events", stream=s))
+    touched["open"] = touched["stream_id"].map(lambda s: link("event_browser", stream=s))
     st.dataframe(touched, hide_index=True, key=f"events_touched_{correlation_id}",
                  column_config={"open": st.column_config.LinkColumn("open", display_text="events")})
 
@@ -93,7 +93,7 @@ def _node_text(node: ChainNode, highlight: int | None) -> str:
         text = f"command **{node.label}** by {node.user_id or '?'}: {node.outcome}"
         return text + (f" — *{node.message}*" if node.message else "")
     mark = " ⟵ **this event**" if node.position == highlight else ""
-    return (f"event [{node.label}]({link('events', event=node.position)}) · `{node.stream_id}` v{node.version} · "
+    return (f"event [{node.label}]({link('event_browser', event=node.position)}) · `{node.stream_id}` v{node.version} · "
             f"{local_and_utc(node.occurred_at)}{mark}")
 
 

@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 def show_error(error: Exception) -> None:
     """Show an error as a person would want to read it."""
-    if isinstance(error, ValidationError):
-        st.error(str(error).split(":")[0] + ". Please correct:")
+    if isinstance(error, ValidationError) and error.field_errors:
+        st.error(f"{error.summary}. Please correct:")
         for field, message in error.field_errors.items():
             st.markdown(f"- **{field}**: {message}")
     elif isinstance(error, ConcurrencyError):

@@ -105,7 +105,7 @@ def event_panel(event: StoredEvent | None) -> None:
         st.caption("Version 0 is the state before the stream's first event.")
         return
     st.markdown(f"**v{event.version} · {event.event_type}** (schema v{event.schema_version}, "
-                f"position {event.position:,}) · [open in the event browser]({link('events', event=event.position)})"
+                f"position {event.position:,}) · [open in the event browser]({link('event_browser', event=event.position)})"
                 f"  \n**Occurred:** {local_and_utc(event.occurred_at)}  \n"
                 f"**Recorded:** {local_and_utc(event.recorded_at)}")
     st.markdown("**Data**")

@@ -1,6 +1,6 @@
 """Deep links of the event browser: a filter set to URL query parameters and back.
 
-``/events?stream=<id or pattern>&stream_type=<t>&event_type=<T1,T2>&from=<ISO UTC>&to=<ISO UTC>
+``/event_browser?stream=<id or pattern>&stream_type=<t>&event_type=<T1,T2>&from=<ISO UTC>&to=<ISO UTC>
 &correlation=<id>&text=<s>``; ``event=<position>`` opens one event. A stream value with ``*`` or
 ``?`` is a pattern, otherwise an exact stream id.
 """

@@ -50,7 +50,7 @@ def test_an_accepted_command_shows_its_events_new_version_and_read_model_row(app
     with Engine(app_env) as e:
         stored = e.store.read_all(limit=1, descending=True)[0]
     assert stored.metadata["user_id"] == "trainer-kim" and stored.metadata["correlation_id"] == "workshop-corr-1"
-    assert any(f"events?event={stored.position}" in m.value for m in at.markdown)
+    assert any(f"event_browser?event={stored.position}" in m.value for m in at.markdown)
 
 
 def test_invalid_fields_get_a_message_each_and_nothing_is_written(app_env):

@@ -45,7 +45,7 @@ def test_a_filter_link_fills_the_filters_and_filters_the_events(app_env):
     assert at.text_input(key="events_stream").value == "order-*"
     assert at.multiselect(key="events_event_type").value == ["OrderCancelled", "OrderShipped"]
     assert set(events_shown(at)["event_type"]) == {"OrderShipped"}  # only shipments mention a tracking number
-    assert any("events?stream=order-%2A&event_type=OrderCancelled%2COrderShipped&text=trk-" in m.value
+    assert any("event_browser?stream=order-%2A&event_type=OrderCancelled%2COrderShipped&text=trk-" in m.value
                for m in at.markdown)
 
 

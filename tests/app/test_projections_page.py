@@ -65,10 +65,11 @@ def test_comparing_with_a_version_that_was_never_built_is_explained(app_env):
 def test_a_poison_event_shows_the_stopped_projection_with_retry_and_skip(app_env):
     at = _page(app_env)
     _button(at, "proj_poison").click().run()
-    assert any("stopped at a poison event" not in e.value and "Stopped at the event" in e.value for e in at.error)
+    assert any(e.value.startswith("Stopped at a poison event") and "tracking_number" in e.value for e in at.error)
     _button(at, "proj_orders_v1_skip").click().run()
     assert any("skipped" in s.value for s in at.success)
-    assert not any("Stopped at the event" in e.value for e in at.error)
+    assert not any(e.value.startswith("Stopped at a poison event") for e in at.error)
+    assert any("Skipped by hand" in c.value for c in at.caption)
 
 
 def test_placing_orders_shows_them_in_the_inline_read_model_at_once(app_env):

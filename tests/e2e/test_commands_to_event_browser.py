@@ -37,7 +37,7 @@ def test_a_command_sent_through_a_form_is_found_in_the_event_browser_by_its_link
     with page.context.expect_page() as opened:  # Streamlit opens markdown links in a new tab
         link.click()
     events = opened.value
-    expect(events).to_have_url(re.compile(rf"/events\?event={position}$"))
+    expect(events).to_have_url(re.compile(rf"/event_browser\?event={position}$"))
     wait_for_app(events)
     expect(events.get_by_role("heading", name=f"Event {position}: CustomerRegistered")).to_be_visible()
     expect(events.get_by_text('"Playwright Pia"')).to_be_visible()
@@ -56,7 +56,7 @@ def first_shipment(demo_db):
 
 def test_a_deep_link_to_an_event_opens_its_detail_and_causation_tree(demo_db, app_server, page):
     position, stream_id, version = first_shipment(demo_db)
-    open_page(page, f"{app_server}/events?event={position}", "Event browser")
+    open_page(page, f"{app_server}/event_browser?event={position}", "Event browser")
     expect(page.get_by_role("heading", name=f"Event {position}: OrderShipped")).to_be_visible()
     expect(page.get_by_text("this event", exact=False).first).to_be_visible()
     time_travel = page.get_by_role("link", name=f"Time travel: {stream_id} at version {version}")
@@ -65,19 +65,19 @@ def test_a_deep_link_to_an_event_opens_its_detail_and_causation_tree(demo_db, ap
 
 
 def test_a_deep_link_with_a_filter_set_shows_only_matching_events(app_server, page):
-    open_page(page, f"{app_server}/events?event_type=OrderCancelled&stream=order-*", "Event browser")
+    open_page(page, f"{app_server}/event_browser?event_type=OrderCancelled&stream=order-*", "Event browser")
     expect(page.get_by_label("Stream", exact=True)).to_have_value("order-*")
     expect(page.get_by_text(re.compile(r"[\d,]+ matching events"))).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_a_deep_link_to_a_missing_event_says_so_plainly(app_server, page):
-    open_page(page, f"{app_server}/events?event=987654321", "Event browser")
+    open_page(page, f"{app_server}/event_browser?event=987654321", "Event browser")
     expect(page.get_by_text("There is no event with position 987654321.")).to_be_visible()
 
 
 def test_the_filtered_events_download_as_csv_and_json_lines(app_server, page):
-    open_page(page, f"{app_server}/events?event_type=OrderCancelled", "Event browser")
+    open_page(page, f"{app_server}/event_browser?event_type=OrderCancelled", "Event browser")
     close_page_not_found(page)
     expect(page.get_by_text(re.compile(r"[\d,]+ matching events"))).to_be_visible()
     count = int(re.search(r"([\d,]+) matching", page.get_by_text(re.compile(r"matching events")).inner_text())
@@ -92,7 +92,7 @@ def test_the_filtered_events_download_as_csv_and_json_lines(app_server, page):
 
 
 def test_selecting_a_row_of_the_events_table_opens_that_event(app_server, page):
-    open_page(page, f"{app_server}/events?event_type=OrderShipped", "Event browser")
+    open_page(page, f"{app_server}/event_browser?event_type=OrderShipped", "Event browser")
     close_page_not_found(page)
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible()

@@ -38,3 +38,12 @@ def test_the_first_start_creates_a_demo_database_and_opens_on_it(tmp_path, page)
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_a_deep_link_as_the_first_visit_to_a_new_server_opens_under_the_apps_navigation(app_server, page):
+    page.goto(f"{app_server}/event_browser?event=5")
+    expect(page.get_by_role("heading", name="Event browser")).to_be_visible(timeout=120_000)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("Database", timeout=60_000)
+    expect(sidebar.get_by_role("link", name="Temporal queries")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)

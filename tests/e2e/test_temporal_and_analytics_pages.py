@@ -43,7 +43,7 @@ def test_the_volume_chart_is_drawn_and_a_bar_opens_its_events_in_the_browser(app
     with page.context.expect_page() as opened:  # Streamlit opens markdown links in a new tab
         link.click()
     events = opened.value
-    expect(events).to_have_url(re.compile(r"/events\?.*event_type=.*from=.*to="))
+    expect(events).to_have_url(re.compile(r"/event_browser\?.*event_type=.*from=.*to="))
     wait_for_app(events)
     expect(events.get_by_text(f"{count:,} matching events", exact=False)).to_be_visible(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -51,7 +51,7 @@ def test_the_volume_chart_is_drawn_and_a_bar_opens_its_events_in_the_browser(app
 
 
 def test_an_as_of_query_shows_the_state_of_every_order(demo_db, app_server, page):
-    page.goto(f"{app_server}/temporal")
+    page.goto(f"{app_server}/temporal_queries")
     wait_for_app(page)
     dismiss_page_not_found(page)
     page.locator('[data-testid="stSelectbox"]:visible').filter(has_text="Stream type").first.click()

@@ -6,7 +6,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from esengine import Engine
-from esengine.application.context import CommandContext
 from esengine.domains.orders import commands as c
 from esengine.errors import EsEngineError
 

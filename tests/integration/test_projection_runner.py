@@ -1,17 +1,14 @@
 """The projection runner: checkpoints, resuming, poison events, promote and drop, async lag, comparisons."""
 import threading
 import time
-from datetime import timedelta
 
 import pytest
 
-from esengine.core.events import NewEvent
 from esengine.domains.orders import commands as c
 from esengine.domains.orders.queries import GetOrder
 from esengine.errors import EsEngineError
 from esengine.projections.base import Projection, ReadModelTable, handles
 from esengine.projections.runner import Side
-from esengine.store.writer import ANY_VERSION
 
 
 def status_of(engine, name, version):

@@ -13,9 +13,9 @@ POINT = {"x": "2026-03-03", "y": 78, "curve_number": 0, "point_index": 4, "custo
 
 def test_a_clicked_bar_links_to_its_event_type_and_day_in_the_event_browser():
     flt = bar_filter(POINT, EventFilter(stream_types=("order",)), "day", "event_type")
-    url = link("events", **filter_to_params(flt))
+    url = link("event_browser", **filter_to_params(flt))
     query = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
-    assert urlparse(url).path == "events"
+    assert urlparse(url).path == "event_browser"
     assert query == {"stream_type": "order", "event_type": "OrderShipped", "from": "2026-03-03T00:00:00Z",
                      "to": "2026-03-04T00:00:00Z"}
     assert filter_from_params(query) == flt  # the browser reads back the very same filter
