@@ -38,6 +38,7 @@ class ProjectionWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
+        self._round = threading.Lock()  # held while a round applies events
 
     @property
     def running(self) -> bool:
@@ -62,6 +63,9 @@ class ProjectionWorker:
             self.batch_size = max(1, int(batch_size))
         if paused is not None:
             self.paused = paused
+            if paused:
+                with self._round:  # a round already under way finishes first: after this, nothing moves
+                    pass
         self._wake.set()
 
     def stop(self) -> None:
@@ -75,14 +79,15 @@ class ProjectionWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if not self.paused:
-                try:
-                    self._runner.catch_up_async(limit=self.batch_size)
-                    self.last_error = None
-                except (EsEngineError, duckdb.Error) as e:  # keep running: the next round may succeed
-                    self.last_error = str(e)
-                    log.warning("projection worker round failed: %s", e)
-                self.rounds += 1
-                self.last_round_at = utcnow()
+            with self._round:
+                if not self.paused:
+                    try:
+                        self._runner.catch_up_async(limit=self.batch_size)
+                        self.last_error = None
+                    except (EsEngineError, duckdb.Error) as e:  # keep running: the next round may succeed
+                        self.last_error = str(e)
+                        log.warning("projection worker round failed: %s", e)
+                    self.rounds += 1
+                    self.last_round_at = utcnow()
             self._wake.wait(self.interval)
             self._wake.clear()
