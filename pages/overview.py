@@ -25,7 +25,7 @@ with plain_errors():
     st.markdown(f"**Time span** (when the events happened): {local_and_utc(o.first_occurred_at)} → "
                 f"{local_and_utc(o.last_occurred_at)}  \n**Last commit:** {local_and_utc(o.last_recorded_at)}")
 
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
         st.subheader("Events per type")
         per_type = events_per_type(engine.store)

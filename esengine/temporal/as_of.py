@@ -8,12 +8,15 @@ nested merge; those few streams are folded in Python with the very same function
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import datetime
+
 import duckdb
 import pandas as pd
 
 from esengine.core.events import StoredEvent, as_utc_naive
 from esengine.errors import EsEngineError, NotFound, ValidationError
+from esengine.projections.stream_states import NAME as STATES_PROJECTION, StreamStatesProjection
 from esengine.store.event_store import EVENT_COLUMNS, EventStore
 from esengine.store.filters import EventFilter
 from esengine.timetravel.generic_fold import fold_data
@@ -91,29 +94,90 @@ def check_moment(store: EventStore, at: datetime, stream_type: str | None = None
 
 
 def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = None, by: str = "occurred_at",
-                  where: EventFilter | None = None) -> pd.DataFrame:
+                  where: EventFilter | None = None, read_model: bool = True) -> pd.DataFrame:
     """The state of every stream (of ``stream_type``, or of all types) as of ``at``.
 
     One row per stream that had events by then: ``stream_id, stream_type, version, last_event_type,
     created_at, updated_at`` and ``state``, the generic fold of its events' data as JSON text.
     ``by`` says which clock ``at`` is read on: ``occurred_at`` (default) or ``recorded_at``.
     A moment before the history starts raises :class:`ValidationError`; an empty store, ``NotFound``.
+
+    Read from the ``stream_states`` read model (the fold after every event, kept by a projection) when its
+    checkpoint covers every event up to ``at``: then it is the latest row per stream, one ``QUALIFY`` query.
+    Otherwise (not built, behind, a filter on single events, times out of version order) the history is
+    folded now; both give the same states. ``read_model=False`` always folds now (to compare the two).
     """
     column = _time_column(by)
     at = check_moment(store, at, stream_type, by)
     flt = (where or EventFilter()).with_(stream_types=(stream_type,) if stream_type else
                                          (where.stream_types if where else ()))
+    frame = _from_states(store, at, column, flt) if read_model else None
+    if frame is None:
+        frame = _fold_now(store, at, column, flt)
+    # sorted here: ordering 200k JSON rows in DuckDB costs more than the fold itself
+    return frame.sort_values("stream_id", ignore_index=True)
+
+
+def _fold_now(store: EventStore, at: datetime, column: str, flt: EventFilter) -> pd.DataFrame:
+    """The query-time fold over the events (the path when the read model does not cover the moment)."""
     clause, params = flt.where()
     try:
         frame = query_frame(store, _FOLD_SQL.format(where=clause, by=column), params + [at])
     except duckdb.Error as e:
         raise EsEngineError(f"The state as of {at} could not be computed: {e}") from e
-    # sorted here: ordering 200k JSON rows in DuckDB costs more than the fold itself
-    frame = frame.sort_values("stream_id", ignore_index=True)
     nested = frame.index[frame["nested"]]
     if len(nested):
         frame.loc[nested, "state"] = [_fold_in_python(store, sid, column, at) for sid in frame.loc[nested, "stream_id"]]
     return frame.drop(columns="nested")
+
+
+_STATES_SQL = """
+SELECT stream_id, stream_type, version, event_type AS last_event_type, created_at, updated_at,
+       CAST(state AS VARCHAR) AS state, {reach} <= ? AS whole
+FROM "{table}" WHERE {where} AND {by} <= ?
+QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1
+"""
+_WHOLE_STREAM_FILTERS = ("stream_id", "stream_search", "stream_types")  # filters that keep or drop whole streams
+
+
+def states_table(store: EventStore, at: datetime, by: str = "occurred_at") -> str | None:
+    """The live ``stream_states`` table when its checkpoint covers every event that happened by ``at`` (on
+    clock ``by``), else None: its latest row per stream at or before ``at`` is then that stream's state."""
+    column = _time_column(by)
+    cur = store.cursor()
+    live = cur.execute("SELECT version, position FROM checkpoints WHERE projection = ? AND live",
+                       [STATES_PROJECTION]).fetchall()
+    if not live:
+        return None
+    version, position = live[0]
+    table = StreamStatesProjection().table_name("states", version)
+    if not cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]:
+        return None
+    # the events after the checkpoint are not folded yet: none of them may have happened by then
+    behind = cur.execute(f"SELECT count(*) FROM events WHERE position > ? AND {column} <= ?",
+                         [position, as_utc_naive(at)]).fetchall()[0][0]
+    return None if behind else table
+
+
+def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter) -> pd.DataFrame | None:
+    if any(getattr(flt, f.name) not in (None, (), "") for f in fields(flt)
+           if f.name not in _WHOLE_STREAM_FILTERS + ("extra",)):
+        return None  # a filter on single events folds only some of a stream's events: fold now
+    table = states_table(store, at, column)
+    if table is None:
+        return None
+    clause, params = flt.where()
+    reach = "updated_at" if column == "occurred_at" else "recorded_until"
+    try:
+        frame = query_frame(store, _STATES_SQL.format(table=table, where=clause, by=column, reach=reach),
+                            [at] + params + [at])
+    except duckdb.Error as e:
+        raise EsEngineError(f"The state as of {at} could not be read: {e}") from e
+    if not frame["whole"].all():
+        # some stream's times are out of version order: an earlier version happened after ``at``, so the
+        # latest row before ``at`` is not the fold of the events by then: fold now
+        return None
+    return frame.drop(columns="whole")
 
 
 _HEADS_SQL = """
@@ -166,7 +230,7 @@ def read_model_as_of(engine, projection: str, at: datetime, by: str = "occurred_
     scratch = duckdb.connect(":memory:", config={"enable_external_access": False})
     try:
         p.create_tables(scratch)
-        flt = EventFilter(event_types=p.event_types)
+        flt = EventFilter(event_types=p.event_types or ())  # None: every event
         clause, params = flt.where()
         cur = engine.store.cursor()
         after = 0
@@ -192,6 +256,8 @@ def read_model_of(engine, stream_type: str) -> tuple[str, str] | None:
     (``order`` -> the ``orders`` table of the ``orders`` projection).
     """
     for name in engine.projections.registered:
+        if name == STATES_PROJECTION:  # one row per event, not per stream: streams_as_of reads it
+            continue
         for table in engine.projections.projection(name).tables:
             if table.name in (stream_type, f"{stream_type}s"):
                 return name, table.name
