@@ -122,7 +122,6 @@ def viewer() -> None:
         compare = st.slider("Compared version", 0, latest, max(cursor - 1, 0), key="tt_compare") if compare_on \
             else max(cursor - 1, 0)
         state, diff = state_and_diff(engine, tl.stream_id, cursor, compare)
-        views.timeline_chart(tl, cursor, compare if compare_on else None, key="tt_chart")
         for warning in state.warnings:
             st.warning(warning)
         st.subheader(f"{tl.version_label(cursor)} of {latest}")
@@ -145,4 +144,5 @@ def viewer() -> None:
 
 
 if ready:
+    views.timeline_chart(S.tt_timeline, None, None, key="tt_chart")
     viewer()

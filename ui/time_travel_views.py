@@ -24,8 +24,12 @@ def cached_timeline(_engine, db: str, stream_id: str, last_position: int) -> Tim
     return timeline(_engine, stream_id)
 
 
-def timeline_chart(tl: Timeline, cursor: int, compare: int | None, key: str) -> None:
-    """Events by version and type, snapshot positions as dotted lines, the cursor(s) as solid lines."""
+def timeline_chart(tl: Timeline, cursor: int | None, compare: int | None, key: str) -> None:
+    """Events by version and type, snapshot positions as diamonds, the cursor(s), if given, as lines.
+
+    The page draws it once per stream, outside the cursor's fragment and without cursor lines: a plotly
+    redraw costs a slider step about 150 ms in the browser, half of what a step may take.
+    """
     frame = tl.events
     if len(frame) > MAX_CHART_POINTS:
         frame = frame.iloc[:: len(frame) // MAX_CHART_POINTS + 1]
@@ -38,7 +42,8 @@ def timeline_chart(tl: Timeline, cursor: int, compare: int | None, key: str) -> 
         fig.add_trace(go.Scatter(x=shown, y=["(snapshot)"] * len(shown), mode="markers", name="snapshots",
                                    marker={"symbol": "diamond", "size": 8, "color": "#2ca02c"},
                                    hovertemplate="snapshot at v%{x}<extra></extra>"))
-    lines = [(cursor, "#d62728", "solid")] + ([(compare, "#ff7f0e", "dash")] if compare is not None else [])
+    lines = ([(cursor, "#d62728", "solid")] if cursor is not None else []) + \
+        ([(compare, "#ff7f0e", "dash")] if compare is not None else [])
     fig.update_layout(shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                                "line": {"color": colour, "width": 3, "dash": dash}} for x, colour, dash in lines])
     fig.update_layout(height=130 + 22 * (frame["event_type"].nunique() + bool(snapshots)), margin={"l": 0, "r": 0, "t": 10, "b": 0},
@@ -46,7 +51,8 @@ def timeline_chart(tl: Timeline, cursor: int, compare: int | None, key: str) -> 
                              **({"dtick": 1} if tl.latest <= 20 else {})}, yaxis={"title": ""},
                       showlegend=False)
     st.plotly_chart(fig, key=key, config={"displayModeBar": False})
-    notes = ["Red line: the cursor.", f"Green diamonds: the {len(snapshots)} snapshots (state saved every few "
+    notes = ["Red line: the cursor." if cursor is not None else "The slider below moves along this axis.",
+             f"Green diamonds: the {len(snapshots)} snapshots (state saved every few "
              "events, so a replay starts from the nearest one)." if snapshots else "This stream has no snapshots.",
              "Orange dashes: the compared version." if compare is not None else ""]
     st.caption(" ".join(n for n in notes if n))
