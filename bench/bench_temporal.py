@@ -3,13 +3,15 @@
     .venv/bin/python bench/bench_temporal.py [--events 1000000 10000000] [--repeat 3]
 
 Each size is built once (bulk order history, no projection catch-up) into
-/tmp/esengine-bench-temporal-<N>.duckdb and reused by later runs. Printed per size, best of ``repeat`` (the four take turns):
+/tmp/esengine-bench-temporal-<N>.duckdb and reused by later runs. Printed per size, best of ``repeat`` (the works take turns):
 - baseline: ``SELECT * FROM events WHERE occurred_at <= T QUALIFY row_number() OVER (PARTITION BY stream_id
   ORDER BY version DESC) = 1`` (the latest event of every stream), fetched as Arrow and as a DataFrame
   (the functions below return DataFrames, built by way of Arrow); ratios are given against both;
 - heads: ``esengine.temporal.stream_heads_as_of`` (version, last event type, created/updated per stream);
 - states: ``esengine.temporal.streams_as_of`` (the same plus every stream's generic state), read from the
   ``stream_states`` read model: the same QUALIFY query over its table (one row per event, the folded state);
+- unsorted: the same with ``sort=False`` (rows in no particular order, as the baseline returns them; the
+  default orders them by stream id, which copies the whole result once more);
 - fold: ``streams_as_of(..., read_model=False)``, the generic fold of every stream's data at query time
   (the fallback when the read model does not cover T).
 T is the 70% quantile of occurred_at, so most streams exist and many are unfinished.
@@ -22,10 +24,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import duckdb
 import time
 from pathlib import Path
+
+import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,6 +37,9 @@ from esengine.temporal import stream_heads_as_of, streams_as_of  # noqa: E402
 
 BASELINE = ("SELECT * FROM events WHERE occurred_at <= ? "
             "QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1")
+
+
+NAMES = ("heads", "states", "unsorted", "fold")
 
 
 def database(events: int) -> Path:
@@ -94,14 +99,15 @@ def main() -> None:
                 "df": lambda: cur.sql(BASELINE, params=[at]).df(),
                 "heads": lambda: stream_heads_as_of(store, at),
                 "states": lambda: streams_as_of(store, at),
+                "unsorted": lambda: streams_as_of(store, at, sort=False),
                 "fold": lambda: streams_as_of(store, at, read_model=False)}, args.repeat)
             (arrow, streams), (base, _) = r["arrow"], r["df"]
-            assert streams == r["heads"][1] == r["states"][1] == r["fold"][1], r
+            assert streams == r["heads"][1] == r["states"][1] == r["unsorted"][1] == r["fold"][1], r
             print(f"{'events':>12} {'streams':>9} {'base/arrow':>10} {'base/df':>9}   "
-                  + "  ".join(f"{name:>8} {'x arrow/df':>11}" for name in ("heads", "states", "fold")))
+                  + "  ".join(f"{name:>8} {'x arrow/df':>11}" for name in NAMES))
             print(f"{total:>12,} {streams:>9,} {arrow * 1000:>8.0f}ms {base * 1000:>7.0f}ms   "
                   + "  ".join(f"{r[name][0] * 1000:>6.0f}ms {r[name][0] / arrow:>5.2f}/{r[name][0] / base:<5.2f}"
-                              for name in ("heads", "states", "fold")), flush=True)
+                              for name in NAMES), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from esengine.core.events import EventRegistry
 from esengine.core.repository import Repository
 from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import StoreUnavailable
-from esengine.projections.runner import ProjectionRunner
+from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
 from esengine.store.event_store import EventStore
 from esengine.store.schema import migrate
@@ -79,7 +79,7 @@ class Engine:
             self.projections = ProjectionRunner(self.store, self.writer)
             for name in domains:
                 _domain(name).register(self)
-            self.projections.register(StreamStatesProjection())  # every stream's state per event, any domain
+            self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
         except Exception:
             self.connection.close()
             raise

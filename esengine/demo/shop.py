@@ -240,5 +240,6 @@ def create_demo_database(path, events: int = 20_000, seed: int = 7, end: datetim
         leftover.unlink(missing_ok=True)
     with Engine(partial) as engine:
         generate_demo(engine, events=events, seed=seed, end=end)
+        engine.projections.catch_up_async()  # the asynchronous read models start complete too
     os.replace(partial, path)
     return True

@@ -36,6 +36,7 @@ STATES = ReadModelTable("states", "key", (
     ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"), ("recorded_until", "TIMESTAMP"), ("state", "JSON"),
 ))
 COLUMNS = tuple(c for c, _ in STATES.columns)
+SMALL_BATCH = 50  # up to this many rows (one command's events) go in as one INSERT ... VALUES
 PARTITION_EVENTS = 500_000  # the set-based build folds about this many events per pass (memory stays small)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -108,8 +109,10 @@ class StreamStatesProjection(Projection):
                 if e.version > 1:
                     wanted.append(state_key(e.stream_id, e.version - 1))
         if wanted:
+            match = "key = ?" if len(wanted) == 1 else "key IN (SELECT unnest(?))"
             rel = cur.execute(f'SELECT key, stream_id, version, created_at, updated_at, recorded_until, '
-                              f'CAST(state AS VARCHAR) FROM "{physical}" WHERE key IN (SELECT unnest(?))', [wanted])
+                              f'CAST(state AS VARCHAR) FROM "{physical}" WHERE {match}',
+                              wanted if len(wanted) == 1 else [wanted])
             for _, sid, v, created, updated, until, state in rel.fetchall():
                 previous[sid] = {"version": v, "created_at": created, "updated_at": updated,
                                  "recorded_until": until, "state": json.loads(state)}
@@ -139,7 +142,11 @@ class StreamStatesProjection(Projection):
                              "recorded_until": row["recorded_until"], "state": dump_state(row["state"])})
             except Exception as error:  # noqa: BLE001 - named as the poison event; nothing written yet
                 raise ProjectionHandlerFailed(e, error) from error
-        _insert(cur, physical, pa.Table.from_pylist(rows, schema=STATES.arrow_schema()))
+        if len(rows) <= SMALL_BATCH:  # one plain statement: cheaper than registering an Arrow table
+            values = ", ".join(["(" + ", ".join("?" * len(COLUMNS)) + ")"] * len(rows))
+            cur.execute(f'INSERT INTO "{physical}" VALUES {values}', [r[c] for r in rows for c in COLUMNS])
+        else:
+            _insert(cur, physical, pa.Table.from_pylist(rows, schema=STATES.arrow_schema()))
 
     def _refold(self, cur, e: StoredEvent) -> dict[str, Any] | None:
         rel = cur.execute("SELECT CAST(data AS VARCHAR), occurred_at, recorded_at FROM events "

@@ -4,6 +4,10 @@ The generic fold is the time-travel one (``esengine.timetravel.generic_fold``): 
 merged into the state in version order, later values winning. In SQL that is, per stream and key, the
 value of the latest event carrying the key. Only a key holding an object in several events needs the
 nested merge; those few streams are folded in Python with the very same function as time travel.
+
+That fold runs only when it must: the ``stream_states`` projection keeps the folded state after every event,
+so "every stream as of T" is normally the latest row per stream at or before T in its table (``states_table``
+says when its checkpoint covers T; tests hold both paths equal).
 """
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from datetime import datetime
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from esengine.core.events import StoredEvent, as_utc_naive
 from esengine.errors import EsEngineError, NotFound, ValidationError
@@ -94,7 +100,7 @@ def check_moment(store: EventStore, at: datetime, stream_type: str | None = None
 
 
 def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = None, by: str = "occurred_at",
-                  where: EventFilter | None = None, read_model: bool = True) -> pd.DataFrame:
+                  where: EventFilter | None = None, read_model: bool = True, sort: bool = True) -> pd.DataFrame:
     """The state of every stream (of ``stream_type``, or of all types) as of ``at``.
 
     One row per stream that had events by then: ``stream_id, stream_type, version, last_event_type,
@@ -106,16 +112,19 @@ def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = Non
     checkpoint covers every event up to ``at``: then it is the latest row per stream, one ``QUALIFY`` query.
     Otherwise (not built, behind, a filter on single events, times out of version order) the history is
     folded now; both give the same states. ``read_model=False`` always folds now (to compare the two).
+    Rows are ordered by stream id; ``sort=False`` leaves them in no particular order, which saves copying
+    the whole result once (more than half the time for two million streams).
     """
     column = _time_column(by)
     at = check_moment(store, at, stream_type, by)
     flt = (where or EventFilter()).with_(stream_types=(stream_type,) if stream_type else
                                          (where.stream_types if where else ()))
-    frame = _from_states(store, at, column, flt) if read_model else None
-    if frame is None:
-        frame = _fold_now(store, at, column, flt)
+    frame = _from_states(store, at, column, flt, sort) if read_model else None
+    if frame is not None:
+        return frame
+    frame = _fold_now(store, at, column, flt)
     # sorted here: ordering 200k JSON rows in DuckDB costs more than the fold itself
-    return frame.sort_values("stream_id", ignore_index=True)
+    return frame.sort_values("stream_id", ignore_index=True) if sort else frame
 
 
 def _fold_now(store: EventStore, at: datetime, column: str, flt: EventFilter) -> pd.DataFrame:
@@ -159,7 +168,8 @@ def states_table(store: EventStore, at: datetime, by: str = "occurred_at") -> st
     return None if behind else table
 
 
-def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter) -> pd.DataFrame | None:
+def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter,
+                 sort: bool = True) -> pd.DataFrame | None:
     if any(getattr(flt, f.name) not in (None, (), "") for f in fields(flt)
            if f.name not in _WHOLE_STREAM_FILTERS + ("extra",)):
         return None  # a filter on single events folds only some of a stream's events: fold now
@@ -168,16 +178,22 @@ def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter)
         return None
     clause, params = flt.where()
     reach = "updated_at" if column == "occurred_at" else "recorded_until"
+    sql = _STATES_SQL.format(table=table, where=clause, by=column, reach=reach)
     try:
-        frame = query_frame(store, _STATES_SQL.format(table=table, where=clause, by=column, reach=reach),
-                            [at] + params + [at])
+        rows = store.cursor().sql(sql, params=[at] + params + [at]).to_arrow_table()
     except duckdb.Error as e:
         raise EsEngineError(f"The state as of {at} could not be read: {e}") from e
-    if not frame["whole"].all():
+    if rows.num_rows and not pc.all(rows.column("whole")).as_py():
         # some stream's times are out of version order: an earlier version happened after ``at``, so the
         # latest row before ``at`` is not the fold of the events by then: fold now
         return None
-    return frame.drop(columns="whole")
+    rows = rows.drop_columns(["whole"])
+    if sort:
+        # sorted in Arrow, column by column (Table.take over many chunks, ORDER BY in DuckDB with the states, or
+        # sorting the DataFrame all copy more)
+        order = pc.array_sort_indices(rows.column("stream_id"))
+        rows = pa.table({name: rows.column(name).take(order) for name in rows.column_names})
+    return rows.to_pandas()
 
 
 _HEADS_SQL = """

@@ -17,7 +17,8 @@ def test_the_page_lists_every_projection_version_with_status_and_lag(app_env):
     at = _page(app_env)
     assert not at.exception and not at.error
     table = at.dataframe[0].value
-    assert set(zip(table["projection"], table["version"])) == {("orders", 1), ("orders", 2), ("daily_sales", 1)}
+    assert set(zip(table["projection"], table["version"])) == {("orders", 1), ("orders", 2), ("daily_sales", 1),
+                                                                    ("stream_states", 1)}
     assert {"status", "checkpoint", "lag_events", "lag_seconds", "error"} <= set(table.columns)
 
 
