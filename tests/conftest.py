@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "datasets"
+
+def _datasets() -> Path:
+    """The shared real event logs: ``$ESENGINE_DATASETS``, else ``../shared/datasets`` beside the checkout
+    (this workplace keeps them at /work/shared/datasets, also when the checkout lives elsewhere)."""
+    candidates = [Path(os.environ["ESENGINE_DATASETS"])] if os.environ.get("ESENGINE_DATASETS") else []
+    candidates += [ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+DATASETS = _datasets()
 DEMO_END = datetime(2026, 6, 1)  # a fixed end, so the demo history is the same in every run
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
