@@ -61,15 +61,6 @@ class EventStore:
         return self.cursor().execute("SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?",
                                      [stream_id]).fetchall()[0][0]
 
-    def stream_info(self, stream_id: str) -> dict[str, Any]:
-        """Type, version and time span of one stream; ``NotFound`` if it has no events."""
-        rows = self._rows("""SELECT stream_id, any_value(stream_type) AS stream_type, max(version) AS version,
-            min(occurred_at) AS first_occurred_at, max(occurred_at) AS last_occurred_at,
-            max(recorded_at) AS last_recorded_at FROM events WHERE stream_id = ? GROUP BY stream_id""", [stream_id])
-        if not rows:
-            raise NotFound(f"There is no stream '{stream_id}'. Check the id, or search the streams by prefix.")
-        return rows[0]
-
     def version_at(self, stream_id: str, moment: datetime, by: str = "occurred_at") -> int:
         """The stream's version at ``moment``: its last event with ``by`` at or before it (0 if none)."""
         if by not in ("occurred_at", "recorded_at"):
@@ -94,8 +85,9 @@ class EventStore:
     def read_all(self, after_position: int = 0, limit: int | None = 1000,
                  where: EventFilter | None = None, descending: bool = False) -> list[StoredEvent]:
         """Events in global position order after ``after_position``, filtered, at most ``limit``."""
-        flt = (where or EventFilter()).with_(after_position=after_position if after_position else
-                                              (where.after_position if where else None))
+        flt = where or EventFilter()
+        if after_position:
+            flt = flt.with_(after_position=after_position)
         clause, params = flt.where()
         sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {clause} ORDER BY position {'DESC' if descending else ''}"
         if limit is not None:

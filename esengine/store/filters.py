@@ -5,7 +5,7 @@ The event browser, exports, analytics and the CLI all filter the log the same wa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,14 +42,9 @@ class EventFilter:
     recorded_to: datetime | None = None
     correlation_id: str | None = None
     text: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def with_(self, **changes: Any) -> "EventFilter":
         return replace(self, **changes)
-
-    def is_empty(self) -> bool:
-        return all(not getattr(self, f.name) and getattr(self, f.name) != 0 for f in fields(self)
-                   if f.name != "extra")
 
     def where(self, alias: str = "") -> tuple[str, list[Any]]:
         """The WHERE clause (``TRUE`` when nothing filters) and its parameters."""

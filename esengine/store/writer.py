@@ -90,7 +90,6 @@ class GroupCommitWriter:
         self._next_position = self._cursor.execute(
             "SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
         self.hooks: list[TransactionHook] = []
-        self.on_committed: list[Callable[[list[StoredEvent]], None]] = []
         self._batch = threading.local()
         self.commits = 0
 
@@ -126,11 +125,6 @@ class GroupCommitWriter:
     @property
     def last_position(self) -> int:
         return self._next_position - 1
-
-    def forget_versions(self) -> None:
-        """Drop the cached stream versions (after a bulk load that bypassed :meth:`append`)."""
-        with self._write_lock:
-            self._resync()
 
     def bulk_insert(self, events: pa.Table) -> int:
         """Insert a prepared Arrow table of events (positions are assigned here); for imports and demos.
@@ -331,13 +325,9 @@ class GroupCommitWriter:
         self._next_position = position
         self._versions.update(planned)
         self.commits += 1
-        committed: list[StoredEvent] = []
         for r, stored in accepted:
             r.result = AppendResult(r.stream_id or "", stored, planned.get(r.stream_id, 0) if r.stream_id else 0)
             r.done = True
-            committed.extend(stored)
-        for listener in self.on_committed:
-            listener(committed)
 
     def _resync(self) -> None:
         """After a failed commit, forget what may be stale: someone else may have written."""
