@@ -1,6 +1,6 @@
 """Benchmark: the state of every stream as of a moment, beside the raw DuckDB QUALIFY query on the same data.
 
-    .venv/bin/python bench/bench_temporal.py [--events 1000000 10000000] [--repeat 3]
+    .venv/bin/python bench/bench_temporal.py [--events 1000000 10000000] [--repeat 3] [--rebuild-states]
 
 Each size is built once (bulk order history, no projection catch-up) into
 /tmp/esengine-bench-temporal-<N>.duckdb and reused by later runs. Printed per size, best of ``repeat`` (the works take turns):
@@ -8,23 +8,27 @@ Each size is built once (bulk order history, no projection catch-up) into
   ORDER BY version DESC) = 1`` (the latest event of every stream), fetched as Arrow and as a DataFrame
   (the functions below return DataFrames, built by way of Arrow); ratios are given against both;
 - heads: ``esengine.temporal.stream_heads_as_of`` (version, last event type, created/updated per stream);
-- states: ``esengine.temporal.streams_as_of`` (the same plus every stream's generic state), read from the
-  ``stream_states`` read model: the same QUALIFY query over its table (one row per event, the folded state);
+- states: ``esengine.temporal.streams_as_of`` (the same plus every stream's generic state, sorted by stream id),
+  read from the ``stream_states`` read model: one row per event with the folded state and the interval in
+  which it is the stream's state, so a plain filter (no window) over its table;
 - unsorted: the same with ``sort=False`` (rows in no particular order, as the baseline returns them; the
-  default orders them by stream id, which copies the whole result once more);
+  default orders them by stream id, free while the table is stored in stream order, a sort otherwise);
 - fold: ``streams_as_of(..., read_model=False)``, the generic fold of every stream's data at query time
   (the fallback when the read model does not cover T).
 T is the 70% quantile of occurred_at, so most streams exist and many are unfinished.
+Then 100 new streams are appended (their state rows land after the ones in stream order, as commands' would)
+and the states are timed again beside the raw query.
 
 Opening the engine catches the ``stream_states`` projection up (a set-based build the first time, e.g. on a
-database built before the projection existed); that setup is timed and printed on its own line, before the
-timed queries.
+database built before the projection existed, or after ``--rebuild-states`` dropped it); that setup is timed
+and printed on its own line, before the timed queries.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -32,6 +36,8 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from esengine import Engine  # noqa: E402
+from esengine.core.events import NewEvent  # noqa: E402
+from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows  # noqa: E402
 from esengine.demo import generate_bulk  # noqa: E402
 from esengine.temporal import stream_heads_as_of, streams_as_of  # noqa: E402
 
@@ -63,6 +69,18 @@ def states_checkpoint(path: Path) -> int:
         con.close()
 
 
+def forget_states(path: Path) -> None:
+    """Drop the stream_states read model, so that opening the engine builds it from the events (timed)."""
+    con = duckdb.connect(str(path))
+    try:
+        for (table,) in con.execute("SELECT table_name FROM duckdb_tables() "
+                                    "WHERE starts_with(table_name, 'rm_stream_states_')").fetchall():
+            con.execute(f'DROP TABLE "{table}"')
+        con.execute("DELETE FROM checkpoints WHERE projection = 'stream_states'")
+    finally:
+        con.close()
+
+
 def interleaved(works: dict, repeat: int) -> dict[str, tuple[float, int]]:
     """Best time and row count of each work, the works taking turns, so a load spike hits them alike."""
     times: dict[str, list[float]] = {name: [] for name in works}
@@ -79,9 +97,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rebuild-states", action="store_true",
+                        help="drop the stream_states read model first, to time its set-based build at engine open")
     args = parser.parse_args()
     for n in args.events:
         path = database(n)
+        if args.rebuild_states:
+            forget_states(path)
         before = states_checkpoint(path)
         started = time.perf_counter()
         with Engine(path, domains=()) as engine:  # no domain: only the generic stream_states projection
@@ -108,6 +130,32 @@ def main() -> None:
             print(f"{total:>12,} {streams:>9,} {arrow * 1000:>8.0f}ms {base * 1000:>7.0f}ms   "
                   + "  ".join(f"{r[name][0] * 1000:>6.0f}ms {r[name][0] / arrow:>5.2f}/{r[name][0] / base:<5.2f}"
                               for name in NAMES), flush=True)
+            appended_since_sorted(engine, at, args.repeat)
+
+
+def appended_since_sorted(engine: Engine, at, repeat: int, streams: int = 100) -> None:
+    """The sorted default once ``streams`` new streams were appended (commands after the build): their rows sit
+    after the ones in stream order and are put in place. (Each run adds them to the benchmark database; after
+    enough runs a catch-up sorts the table again.)"""
+    store, cur = engine.store, engine.store.cursor()
+    ids = [sid for (sid,) in cur.execute("SELECT stream_id FROM events WHERE version = 1 "
+                                         "USING SAMPLE 100 ROWS (reservoir, 7)").fetchall()]
+    run = store.last_position()
+    with engine.batch():
+        for n in range(streams):
+            store.append(f"{ids[n % len(ids)]}-added-{run}-{n}",
+                         [NewEvent("Noted", {"n": n}, occurred_at=at - timedelta(hours=1))], 0, "note")
+    engine.projections.catch_up(STATES)
+    table = StreamStatesProjection().table_name("states")
+    tail = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] - sorted_rows(cur, table)
+    r = interleaved({"arrow": lambda: cur.sql(BASELINE, params=[at]).to_arrow_table(),
+                     "states": lambda: streams_as_of(store, at),
+                     "unsorted": lambda: streams_as_of(store, at, sort=False)}, repeat)
+    arrow = r["arrow"][0]
+    print(f"  with {tail:,} rows appended after the ones in stream order: raw/arrow {arrow * 1000:.0f}ms, "
+          + ", ".join(f"{name} {r[name][0] * 1000:.0f}ms ({r[name][0] / arrow:.2f}x)"
+                      for name in ("states", "unsorted")),
+          flush=True)
 
 
 if __name__ == "__main__":

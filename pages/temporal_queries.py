@@ -39,18 +39,19 @@ with as_of_tab, plain_errors():
         f"Show the '{model[0]}' read model as it was (replayed), instead of the generic fold", key="temporal_asof_model")
     if st.button("Show the state", key="temporal_asof_run", type="primary"):
         S.pop("temporal_asof_result", None)
-        with st.spinner("Folding every stream's events up to that moment…"):
+        with st.spinner("Reading every stream's state as of that moment…"):
             if use_model:
                 S["temporal_asof_result"] = read_model_as_of(engine, model[0], at, by=clock)[model[1]], at, False
             else:
-                S["temporal_asof_result"] = expand_states(streams_as_of(store, at, stream_type, by=clock)), at, True
+                S["temporal_asof_result"] = streams_as_of(store, at, stream_type, by=clock), at, True
     if "temporal_asof_result" in S:
         frame, shown_at, linked = S["temporal_asof_result"]
         st.markdown(f"**{len(frame):,} streams** as of {shown_at:%Y-%m-%d %H:%M} UTC")
         if linked and not frame.empty:
             st.caption("Where they stood: the type of each stream's last event by then.")
             last_event_chart(frame, "temporal_asof_chart")
-        result_table(frame, "temporal_asof_table", f"state-as-of-{shown_at:%Y%m%dT%H%M}.csv", shown_at, linked)
+        result_table(frame, "temporal_asof_table", f"state-as-of-{shown_at:%Y%m%dT%H%M}.csv", shown_at, linked,
+                     expand=expand_states if linked else None)
 
 with between_tab, plain_errors():
     st.markdown("Which streams were **created**, which **changed** (with the events that changed them and the "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from typing import Callable
 
 import pandas as pd
 import plotly.express as px
@@ -35,9 +36,14 @@ def with_time_travel_links(frame: pd.DataFrame, at: datetime | None = None) -> p
 
 
 def result_table(frame: pd.DataFrame, key: str, file_name: str, linked_at: datetime | None = None,
-                 link_streams: bool = True) -> None:
-    """The first rows as a table (streams linked to time travel) and every row as a CSV download."""
-    shown = frame.head(SHOWN_ROWS)
+                 link_streams: bool = True, expand: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
+    """The first rows as a table (streams linked to time travel) and every row as a CSV download.
+
+    ``expand`` turns rows into the columns shown and downloaded (e.g. each state field its own column); it runs
+    on the shown rows, and on all of them only when the download is asked for.
+    """
+    expand = expand or (lambda rows: rows)
+    shown = expand(frame.head(SHOWN_ROWS))
     if link_streams and "stream_id" in shown.columns:
         shown = with_time_travel_links(shown, linked_at)
     st.dataframe(shown, hide_index=True, key=key, column_config={
@@ -45,7 +51,7 @@ def result_table(frame: pd.DataFrame, key: str, file_name: str, linked_at: datet
     note = f"Showing the first {SHOWN_ROWS:,} of {len(frame):,} rows; the download has them all." \
         if len(frame) > SHOWN_ROWS else f"{len(frame):,} rows."
     st.caption(note)
-    st.download_button("Download as CSV", lambda: frame.to_csv(index=False).encode(), file_name, "text/csv",
+    st.download_button("Download as CSV", lambda: expand(frame).to_csv(index=False).encode(), file_name, "text/csv",
                        key=f"{key}_download", icon=":material/download:")
 
 

@@ -142,6 +142,19 @@ class Projection:
         for t in self.tables:
             cur.execute(f'DROP TABLE IF EXISTS "{self.table_name(t.name, version, scratch)}"')
 
+    def tables_match(self, cur: duckdb.DuckDBPyConnection, version: int | None = None) -> bool:
+        """Whether this version's tables exist with the declared columns (a release may change a read model's
+        columns without a new version: its rows are then rebuilt from the events)."""
+        for t in self.tables:
+            found = cur.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+                                [self.table_name(t.name, version)]).fetchall()
+            if [c for (c,) in found] != [c for c, _ in t.columns]:
+                return False
+        return True
+
+    def after_catch_up(self, cur: duckdb.DuckDBPyConnection, version: int, applied: int) -> None:
+        """Called once a catch-up has applied ``applied`` events by the handlers (tidy the tables, if need be)."""
+
     def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int) -> bool:
         """Fill the (empty) tables named by ``physical(table)`` from the events up to position ``upto`` in SQL.
 

@@ -78,11 +78,20 @@ class ProjectionRunner:
         reg.versions[projection.version] = projection
 
         def setup(cur):
-            if cp.read(cur, projection.name, projection.version) is None:
+            state = cp.read(cur, projection.name, projection.version)
+            if state is None:
                 first = cp.live_version(cur, projection.name) is None
                 if first:
                     projection.create_tables(cur)
                 cp.create(cur, projection.name, projection.version, cp.RUNNING if first else cp.NEW, first)
+            elif state.status != cp.NEW and not projection.tables_match(cur):
+                # built by a release whose read model had other columns: build it again from the events
+                log.warning("projection %s v%s: its tables changed shape; rebuilding them", projection.name,
+                            projection.version)
+                projection.drop_tables(cur)
+                projection.create_tables(cur)
+                cp.update(cur, projection.name, projection.version, position=0, error=None, error_position=None,
+                          status=cp.RUNNING if state.live else cp.NEW)
             return cp.read(cur, projection.name, projection.version)
         if self._writer.run(setup).status == cp.RUNNING:
             self.catch_up(projection.name, projection.version)
@@ -171,9 +180,16 @@ class ProjectionRunner:
 
     def _catch_up(self, p: Projection, batch_size: int, progress: Progress | None, limit: int | None = None,
                   set_based: bool = True) -> int:
-        done = self._build_from_scratch(p) if set_based and not limit else 0
+        done = built = self._build_from_scratch(p) if set_based and not limit else 0
         if progress and done:
             progress(done, done)
+        done = self._catch_up_by_handlers(p, batch_size, progress, limit, done)
+        if done > built and type(p).after_catch_up is not Projection.after_catch_up:
+            self._writer.run(lambda cur: p.after_catch_up(cur, p.version, done - built))
+        return done
+
+    def _catch_up_by_handlers(self, p: Projection, batch_size: int, progress: Progress | None, limit: int | None,
+                              done: int) -> int:
         while True:
             size = min(batch_size, limit - done) if limit else batch_size
 

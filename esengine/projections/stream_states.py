@@ -1,25 +1,35 @@
 """The generic state of every stream after every event, kept as a read model (``stream_states``).
 
 One row per event: the generic fold (``esengine.timetravel.generic_fold``) of its stream's data up to and
-including that event. "The state of every stream as of T" is then the latest row per stream at or before
-T: the same ``QUALIFY row_number()`` query as over the raw events, instead of a fold at query time
-(``esengine.temporal.as_of`` reads it when its checkpoint covers the moment).
+including that event. Each row also says, per clock, from when to when it *is* its stream's state, so "the
+state of every stream as of T" is a plain filter over this table, no window and no fold at query time
+(``esengine.temporal.as_of`` reads it when its checkpoint covers the moment):
+
+- from ``updated_at`` (``occurred_at`` clock) or ``recorded_until`` (``recorded_at`` clock): the latest time among
+  the stream's events up to this one, i.e. the moment by which all of them had happened;
+- until ``next_occurred_at`` / ``next_recorded_at``: the earliest time among the stream's *later* events (NULL
+  while there are none).
+
+So the row of version v is the state as of T exactly when ``from <= T < until``. For a stream whose times run in
+version order that is one row for every T since its first event. A stream with an event timed before an earlier
+version's (a sloppy imported log) can have, for some T, a set of events "by T" that is not a prefix of its
+versions; no row holds that fold, so such streams are listed in the ``disordered`` table and folded at query
+time when no row matched. ``created_at`` is the stream's earliest ``occurred_at`` so far.
 
 Every event of every stream counts, typed or imported, so this projection has no handler per type: its
 ``event_types`` is None (read everything) and its own :meth:`apply_batch` folds each event onto the previous
-row of its stream (key ``<stream>#<version - 1>``). A missing previous row is refolded from the events, so a
-gap costs speed, never correctness. The set-based build reads the history partition by partition in
-(stream, version) order and folds it in one Python loop, passing the other columns through as Arrow.
-
-Besides the event's own columns each row keeps ``created_at`` and ``updated_at`` (the earliest and latest
-``occurred_at`` of the stream so far) and ``recorded_until`` (the latest ``recorded_at`` so far): they let a
-query tell whether the events at or before T are exactly the stream's first versions (times in version
-order) and so whether the row is the fold of the events that happened by T.
+row of its stream (key ``<stream>#<version - 1>``) and closes the earlier rows' validity. A missing previous
+row is refolded from the events, so a gap costs speed, never correctness. The set-based build reads the
+history in ranges of stream ids, in (stream, version) order, and folds it in one Python loop, passing the other
+columns through as Arrow. Its rows are stored in stream order, so an as-of filter returns them sorted by
+stream id at no cost; once many rows were appended event by event since, a catch-up sorts the table again
+(:meth:`after_catch_up`).
 """
 from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 import duckdb
@@ -33,11 +43,19 @@ NAME = "stream_states"
 STATES = ReadModelTable("states", "key", (
     ("key", "VARCHAR"), ("stream_id", "VARCHAR"), ("stream_type", "VARCHAR"), ("version", "INTEGER"),
     ("event_type", "VARCHAR"), ("occurred_at", "TIMESTAMP"), ("recorded_at", "TIMESTAMP"), ("position", "BIGINT"),
-    ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"), ("recorded_until", "TIMESTAMP"), ("state", "JSON"),
+    ("created_at", "TIMESTAMP"), ("updated_at", "TIMESTAMP"), ("recorded_until", "TIMESTAMP"),
+    ("next_occurred_at", "TIMESTAMP"), ("next_recorded_at", "TIMESTAMP"), ("state", "JSON"),
 ))
+DISORDERED = ReadModelTable("disordered", "stream_id", (("stream_id", "VARCHAR"), ("stream_type", "VARCHAR")))
 COLUMNS = tuple(c for c, _ in STATES.columns)
+CLOCKS = {  # clock -> (the row is the state from, until)
+    "occurred_at": ("updated_at", "next_occurred_at"),
+    "recorded_at": ("recorded_until", "next_recorded_at"),
+}
 SMALL_BATCH = 50  # up to this many rows (one command's events) go in as one INSERT ... VALUES
 PARTITION_EVENTS = 500_000  # the set-based build folds about this many events per pass (memory stays small)
+RESORT_MIN_ROWS = 2_000  # rows appended after the ones in stream order before the table is sorted again ...
+RESORT_SHARE = 50  # ... and at least 1/50 of the table (sorting 10M rows takes seconds under the write lock)
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -69,6 +87,10 @@ def fold_rows(stream_ids: list[str], datas: list[str | None]) -> list[str]:
     return out
 
 
+def _earlier(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b < a else a
+
+
 class StreamStatesProjection(Projection):
     """The folded state of every stream after each of its events, for "every stream as of T" queries."""
 
@@ -76,14 +98,15 @@ class StreamStatesProjection(Projection):
     version = 1
     description = ("The generic state (merged event data) of every stream after each of its events, all streams "
                    "and types: 'every stream as of T' reads it instead of folding the history at query time.")
-    tables = (STATES,)
+    tables = (STATES, DISORDERED)
 
     @property
     def event_types(self) -> None:  # type: ignore[override]
         return None  # every event: the runner reads them all
 
     def keys(self, event: StoredEvent) -> dict[str, Iterable[Any]]:
-        return {"states": [state_key(event.stream_id, event.version - 1)] if event.version > 1 else []}
+        return {"states": [state_key(event.stream_id, event.version - 1)] if event.version > 1 else [],
+                "disordered": [event.stream_id]}
 
     # -- event by event (inline appends, catch-up, replays) -------------------------------------------
     def apply_batch(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent],
@@ -91,32 +114,22 @@ class StreamStatesProjection(Projection):
         if not events:
             return
         physical = self.table_name("states", version, scratch)
-        previous: dict[str, dict[str, Any]] = {}  # stream -> its last row in this batch or in the table
-        wanted = []
-        seen = set()
-        for e in events:
-            if e.stream_id not in seen:
-                seen.add(e.stream_id)
-                if e.version > 1:
-                    wanted.append(state_key(e.stream_id, e.version - 1))
-        if wanted:
-            match = "key = ?" if len(wanted) == 1 else "key IN (SELECT unnest(?))"
-            rel = cur.execute(f'SELECT key, stream_id, version, created_at, updated_at, recorded_until, '
-                              f'CAST(state AS VARCHAR) FROM "{physical}" WHERE {match}',
-                              wanted if len(wanted) == 1 else [wanted])
-            for _, sid, v, created, updated, until, state in rel.fetchall():
-                previous[sid] = {"version": v, "created_at": created, "updated_at": updated,
-                                 "recorded_until": until, "state": json.loads(state)}
-        rows = []
+        previous = self._previous_rows(cur, physical, events)  # stream -> its last row in the table
+        first_versions = {sid: row["version"] + 1 for sid, row in previous.items()}
+        rows: list[dict[str, Any]] = []
+        disordered: dict[str, str] = {}
         for e in events:
             try:
                 prev = previous.get(e.stream_id)
                 if e.version > 1 and (prev is None or prev["version"] != e.version - 1):
                     prev = self._refold(cur, e)  # not in the table (a gap): fold the stream's events instead
+                    first_versions.setdefault(e.stream_id, e.version)
                 if prev is None or e.version == 1:
                     row = {"created_at": e.occurred_at, "updated_at": e.occurred_at,
                            "recorded_until": e.recorded_at, "state": {}}
                 else:
+                    if e.occurred_at < prev["updated_at"] or e.recorded_at < prev["recorded_until"]:
+                        disordered[e.stream_id] = e.stream_type
                     row = {"created_at": min(prev["created_at"], e.occurred_at),
                            "updated_at": max(prev["updated_at"], e.occurred_at),
                            "recorded_until": max(prev["recorded_until"], e.recorded_at), "state": prev["state"]}
@@ -130,14 +143,73 @@ class StreamStatesProjection(Projection):
                              "stream_type": e.stream_type, "version": e.version, "event_type": e.event_type,
                              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "position": e.position,
                              "created_at": row["created_at"], "updated_at": row["updated_at"],
-                             "recorded_until": row["recorded_until"], "state": dump_state(row["state"])})
+                             "recorded_until": row["recorded_until"], "next_occurred_at": None,
+                             "next_recorded_at": None, "state": dump_state(row["state"])})
             except Exception as error:  # noqa: BLE001 - named as the poison event; nothing written yet
                 raise ProjectionHandlerFailed(e, error) from error
+        # each row is its stream's state until the earliest of the stream's later events
+        later: dict[str, tuple[datetime | None, datetime | None]] = {}
+        for r in reversed(rows):
+            occurred, recorded = later.get(r["stream_id"], (None, None))
+            r["next_occurred_at"], r["next_recorded_at"] = occurred, recorded
+            later[r["stream_id"]] = (_earlier(occurred, r["occurred_at"]), _earlier(recorded, r["recorded_at"]))
+        self._close_earlier_rows(cur, physical, later, first_versions)
+        if disordered:
+            self._note_disordered(cur, self.table_name("disordered", version, scratch), disordered)
         if len(rows) <= SMALL_BATCH:  # one plain statement: cheaper than registering an Arrow table
             values = ", ".join(["(" + ", ".join("?" * len(COLUMNS)) + ")"] * len(rows))
             cur.execute(f'INSERT INTO "{physical}" VALUES {values}', [r[c] for r in rows for c in COLUMNS])
         else:
             _insert(cur, physical, pa.Table.from_pylist(rows, schema=STATES.arrow_schema()))
+
+    @staticmethod
+    def _previous_rows(cur, physical: str, events: list[StoredEvent]) -> dict[str, dict[str, Any]]:
+        """The table's row just before each stream's first event in the batch (streams that have one)."""
+        wanted, seen = [], set()
+        for e in events:
+            if e.stream_id not in seen:
+                seen.add(e.stream_id)
+                if e.version > 1:
+                    wanted.append(state_key(e.stream_id, e.version - 1))
+        if not wanted:
+            return {}
+        match = "key = ?" if len(wanted) == 1 else "key IN (SELECT unnest(?))"
+        rel = cur.execute(f'SELECT stream_id, version, created_at, updated_at, recorded_until, CAST(state AS VARCHAR) '
+                          f'FROM "{physical}" WHERE {match}', wanted if len(wanted) == 1 else [wanted])
+        return {sid: {"version": v, "created_at": created, "updated_at": updated, "recorded_until": until,
+                      "state": json.loads(state)}
+                for sid, v, created, updated, until, state in rel.fetchall()}
+
+    @staticmethod
+    def _close_earlier_rows(cur, physical: str, later: dict[str, tuple[Any, Any]],
+                            first_versions: dict[str, int]) -> None:
+        """End the validity of the table's rows of each stream at the earliest of its new events (per clock).
+
+        In version order that is only the stream's last row (still open); a new event timed before earlier
+        ones also shortens the rows it now precedes.
+        """
+        streams = [sid for sid in later if sid in first_versions]
+        if not streams:
+            return
+        cur.execute(f"""
+            UPDATE "{physical}" AS t
+            SET next_occurred_at = CASE WHEN t.next_occurred_at IS NULL OR u.occurred < t.next_occurred_at
+                                        THEN u.occurred ELSE t.next_occurred_at END,
+                next_recorded_at = CASE WHEN t.next_recorded_at IS NULL OR u.recorded < t.next_recorded_at
+                                        THEN u.recorded ELSE t.next_recorded_at END
+            FROM (SELECT unnest(?) AS stream_id, unnest(?) AS before, unnest(?::TIMESTAMP[]) AS occurred,
+                         unnest(?::TIMESTAMP[]) AS recorded) AS u
+            WHERE t.stream_id = u.stream_id AND t.version < u.before
+              AND (t.next_occurred_at IS NULL OR u.occurred < t.next_occurred_at
+                   OR t.next_recorded_at IS NULL OR u.recorded < t.next_recorded_at)""",
+                    [streams, [first_versions[s] for s in streams], [later[s][0] for s in streams],
+                     [later[s][1] for s in streams]])
+
+    @staticmethod
+    def _note_disordered(cur, physical: str, streams: dict[str, str]) -> None:
+        cur.execute(f'INSERT INTO "{physical}" SELECT * FROM (SELECT unnest(?) AS stream_id, unnest(?) AS stream_type) '
+                    f'WHERE stream_id NOT IN (SELECT stream_id FROM "{physical}")',
+                    [list(streams), list(streams.values())])
 
     def _refold(self, cur, e: StoredEvent) -> dict[str, Any] | None:
         rel = cur.execute("SELECT CAST(data AS VARCHAR), occurred_at, recorded_at FROM events "
@@ -153,22 +225,62 @@ class StreamStatesProjection(Projection):
         table = physical("states")
         total = cur.execute("SELECT count(*) FROM events WHERE position <= ?", [upto]).fetchall()[0][0]
         parts = max(1, math.ceil(total / PARTITION_EVENTS))
-        for part in range(parts):
+        bounds: list[str | None] = [None, None]
+        if parts > 1:  # ranges of stream ids holding about PARTITION_EVENTS events each, in order
+            cuts = cur.execute("SELECT quantile_disc(stream_id, ?) FROM events WHERE position <= ?",
+                               [[k / parts for k in range(1, parts)], upto]).fetchall()[0][0]
+            bounds = [None, *sorted(set(cuts)), None]
+        for low, high in zip(bounds, bounds[1:]):
             source = cur.sql(f"""
                 SELECT stream_id || '#' || version AS key, stream_id, stream_type, version, event_type, occurred_at,
                        recorded_at, position,
-                       min(occurred_at) OVER w AS created_at, max(occurred_at) OVER w AS updated_at,
-                       max(recorded_at) OVER w AS recorded_until, CAST(data AS VARCHAR) AS data
+                       min(occurred_at) OVER upto_here AS created_at, max(occurred_at) OVER upto_here AS updated_at,
+                       max(recorded_at) OVER upto_here AS recorded_until,
+                       min(occurred_at) OVER after_here AS next_occurred_at,
+                       min(recorded_at) OVER after_here AS next_recorded_at, CAST(data AS VARCHAR) AS data
                 FROM events
-                WHERE position <= $upto AND ($parts = 1 OR hash(stream_id) % $parts = $part)
-                WINDOW w AS (PARTITION BY stream_id ORDER BY version ROWS UNBOUNDED PRECEDING)
-                ORDER BY stream_id, version""", params={"upto": upto, "parts": parts, "part": part}).to_arrow_table()
+                WHERE position <= $upto AND ($low IS NULL OR stream_id > $low) AND ($high IS NULL OR stream_id <= $high)
+                WINDOW upto_here AS (PARTITION BY stream_id ORDER BY version ROWS UNBOUNDED PRECEDING),
+                       after_here AS (PARTITION BY stream_id ORDER BY version
+                                      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+                ORDER BY stream_id, version""", params={"upto": upto, "low": low, "high": high}).to_arrow_table()
             if not source.num_rows:
                 continue
             states = fold_rows(source.column("stream_id").to_pylist(), source.column("data").to_pylist())
             rows = source.drop_columns(["data"]).append_column("state", pa.array(states, pa.string()))
             _insert(cur, table, rows.cast(STATES.arrow_schema()))
+        cur.execute(f'INSERT INTO "{physical("disordered")}" SELECT DISTINCT stream_id, stream_type FROM "{table}" '
+                    "WHERE updated_at > occurred_at OR recorded_until > recorded_at ORDER BY stream_id")
+        _mark_sorted(cur, table)
         return True
+
+    def after_catch_up(self, cur: duckdb.DuckDBPyConnection, version: int, applied: int) -> None:
+        """Once many rows were appended event by event since the table was last in stream order (an import, or
+        commands over time), store it in stream order again, so as-of results come out sorted by stream id
+        without sorting them."""
+        table = self.table_name("states", version)
+        total = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+        if total - sorted_rows(cur, table) >= max(RESORT_MIN_ROWS, total // RESORT_SHARE):
+            cur.execute(f'CREATE TABLE "{table}_sorted" AS SELECT * FROM "{table}" ORDER BY stream_id, version')
+            cur.execute(f'DROP TABLE "{table}"')
+            cur.execute(f'ALTER TABLE "{table}_sorted" RENAME TO "{table}"')
+            _mark_sorted(cur, table)
+
+
+def sorted_rows(cur, table: str) -> int:
+    """How many of the table's first rows are in stream order (kept in the table's comment; rows are only ever
+    appended after them)."""
+    found = cur.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()
+    comment = found[0][0] if found else None
+    return int(comment.removeprefix(_SORTED)) if comment and comment.startswith(_SORTED) else 0
+
+
+_SORTED = "rows in stream order: "
+
+
+def _mark_sorted(cur, table: str) -> None:
+    rows = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+    cur.execute(f"COMMENT ON TABLE \"{table}\" IS '{_SORTED}{rows}'")
 
 
 def _insert(cur, physical: str, rows: pa.Table) -> None:

@@ -5,12 +5,13 @@ merged into the state in version order, later values winning. In SQL that is, pe
 value of the latest event carrying the key. Only a key holding an object in several events needs the
 nested merge; those few streams are folded in Python with the very same function as time travel.
 
-That fold runs only when it must: the ``stream_states`` projection keeps the folded state after every event,
-so "every stream as of T" is normally the latest row per stream at or before T in its table (``states_table``
-says when its checkpoint covers T; tests hold both paths equal).
+That fold runs only when it must: the ``stream_states`` projection keeps the folded state after every event
+with the times from and until which it was its stream's state, so "every stream as of T" is normally the rows
+of its table valid at T (``states_table`` says when its checkpoint covers T; tests hold both paths equal).
 """
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import fields
 from datetime import datetime
@@ -22,7 +23,8 @@ import pyarrow.compute as pc
 
 from esengine.core.events import StoredEvent, as_utc_naive
 from esengine.errors import EsEngineError, NotFound, ValidationError
-from esengine.projections.stream_states import NAME as STATES_PROJECTION, StreamStatesProjection
+from esengine.projections.stream_states import (CLOCKS as STATE_VALIDITY, NAME as STATES_PROJECTION,
+                                               StreamStatesProjection)
 from esengine.store.event_store import EVENT_COLUMNS, EventStore
 from esengine.store.filters import EventFilter
 from esengine.timetravel.generic_fold import fold_data
@@ -109,11 +111,12 @@ def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = Non
     A moment before the history starts raises :class:`ValidationError`; an empty store, ``NotFound``.
 
     Read from the ``stream_states`` read model (the fold after every event, kept by a projection) when its
-    checkpoint covers every event up to ``at``: then it is the latest row per stream, one ``QUALIFY`` query.
-    Otherwise (not built, behind, a filter on single events, times out of version order) the history is
-    folded now; both give the same states. ``read_model=False`` always folds now (to compare the two).
-    Rows are ordered by stream id; ``sort=False`` leaves them in no particular order, which saves copying
-    the whole result once (more than half the time for two million streams).
+    checkpoint covers every event up to ``at``: then it is one filter, the rows valid at ``at``. Otherwise
+    (not built, behind, a filter on single events) the history is folded now; both give the same states.
+    ``read_model=False`` always folds now (to compare the two).
+    Rows are ordered by stream id: the read model is stored in that order, so normally this costs nothing;
+    ``sort=False`` leaves them in no particular order, which skips sorting a result that is not (rows appended
+    since the table was last sorted).
     """
     column = _time_column(by)
     at = check_moment(store, at, stream_type, by)
@@ -127,9 +130,13 @@ def streams_as_of(store: EventStore, at: datetime, stream_type: str | None = Non
     return frame.sort_values("stream_id", ignore_index=True) if sort else frame
 
 
-def _fold_now(store: EventStore, at: datetime, column: str, flt: EventFilter) -> pd.DataFrame:
-    """The query-time fold over the events (the path when the read model does not cover the moment)."""
+def _fold_now(store: EventStore, at: datetime, column: str, flt: EventFilter,
+              only: list[str] | None = None) -> pd.DataFrame:
+    """The query-time fold over the events (the path when the read model does not cover the moment), of the
+    streams in ``only`` if given."""
     clause, params = flt.where()
+    if only is not None:
+        clause, params = f"{clause} AND stream_id IN (SELECT unnest(?))", params + [only]
     try:
         frame = query_frame(store, _FOLD_SQL.format(where=clause, by=column), params + [at])
     except duckdb.Error as e:
@@ -142,17 +149,20 @@ def _fold_now(store: EventStore, at: datetime, column: str, flt: EventFilter) ->
 
 _STATES_SQL = """
 SELECT stream_id, stream_type, version, event_type AS last_event_type, created_at, updated_at,
-       CAST(state AS VARCHAR) AS state, {reach} <= ? AS whole
-FROM "{table}" WHERE {where} AND {by} <= ?
-QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1
+       CAST(state AS VARCHAR) AS state
+FROM "{table}" WHERE {where} AND {since} <= ? AND ({until} IS NULL OR {until} > ?)
 """
 _WHOLE_STREAM_FILTERS = ("stream_id", "stream_search", "stream_types")  # filters that keep or drop whole streams
 
 
 def states_table(store: EventStore, at: datetime, by: str = "occurred_at") -> str | None:
     """The live ``stream_states`` table when its checkpoint covers every event that happened by ``at`` (on
-    clock ``by``), else None: its latest row per stream at or before ``at`` is then that stream's state."""
-    column = _time_column(by)
+    clock ``by``), else None: its rows valid at ``at`` are then the streams' states."""
+    version = _covering_states_version(store, at, _time_column(by))
+    return None if version is None else StreamStatesProjection().table_name("states", version)
+
+
+def _covering_states_version(store: EventStore, at: datetime, column: str) -> int | None:
     cur = store.cursor()
     live = cur.execute("SELECT version, position FROM checkpoints WHERE projection = ? AND live",
                        [STATES_PROJECTION]).fetchall()
@@ -165,35 +175,83 @@ def states_table(store: EventStore, at: datetime, by: str = "occurred_at") -> st
     # the events after the checkpoint are not folded yet: none of them may have happened by then
     behind = cur.execute(f"SELECT count(*) FROM events WHERE position > ? AND {column} <= ?",
                          [position, as_utc_naive(at)]).fetchall()[0][0]
-    return None if behind else table
+    return None if behind else version
 
 
 def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter,
                  sort: bool = True) -> pd.DataFrame | None:
-    if any(getattr(flt, f.name) not in (None, (), "") for f in fields(flt)
-           if f.name not in _WHOLE_STREAM_FILTERS + ("extra",)):
+    if any(getattr(flt, f.name) not in (None, (), "") for f in fields(flt) if f.name not in _WHOLE_STREAM_FILTERS):
         return None  # a filter on single events folds only some of a stream's events: fold now
-    table = states_table(store, at, column)
-    if table is None:
+    version = _covering_states_version(store, at, column)
+    if version is None:
         return None
+    tables = StreamStatesProjection()
     clause, params = flt.where()
-    reach = "updated_at" if column == "occurred_at" else "recorded_until"
-    sql = _STATES_SQL.format(table=table, where=clause, by=column, reach=reach)
+    since, until = STATE_VALIDITY[column]
+    cur = store.cursor()
     try:
-        rows = store.cursor().sql(sql, params=[at] + params + [at]).to_arrow_table()
+        rows = cur.sql(_STATES_SQL.format(table=tables.table_name("states", version), where=clause, since=since,
+                                          until=until), params=params + [at, at]).to_arrow_table()
+        disordered = pa.array([sid for (sid,) in cur.execute(
+            f'SELECT stream_id FROM "{tables.table_name("disordered", version)}" WHERE {clause}', params).fetchall()],
+            pa.string())
     except duckdb.Error as e:
         raise EsEngineError(f"The state as of {at} could not be read: {e}") from e
-    if rows.num_rows and not pc.all(rows.column("whole")).as_py():
-        # some stream's times are out of version order: an earlier version happened after ``at``, so the
-        # latest row before ``at`` is not the fold of the events by then: fold now
-        return None
-    rows = rows.drop_columns(["whole"])
-    if sort:
-        # sorted in Arrow, column by column (Table.take over many chunks, ORDER BY in DuckDB with the states, or
-        # sorting the DataFrame all copy more)
-        order = pc.array_sort_indices(rows.column("stream_id"))
-        rows = pa.table({name: rows.column(name).take(order) for name in rows.column_names})
-    return rows.to_pandas()
+    # a stream with times out of version order may have, at ``at``, no row holding its fold (the events by then
+    # are not its first versions): those few are folded now
+    if len(disordered):  # (the few disordered ids are the hashed side)
+        found = pc.filter(rows.column("stream_id"), pc.is_in(rows.column("stream_id"), value_set=disordered))
+        missing = sorted(set(disordered.to_pylist()) - set(found.to_pylist()))
+    else:
+        missing = []
+    if missing:
+        folded = _fold_now(store, at, column, flt, only=missing)
+        rows = pa.concat_tables([rows, pa.Table.from_pandas(folded, preserve_index=False).cast(rows.schema)])
+    return (_in_stream_order(rows) if sort else rows).to_pandas()
+
+
+MERGE_LIMIT = 2_000  # rows out of place that are put in place one by one; more: the whole result is sorted
+
+
+def _in_stream_order(rows: pa.Table) -> pa.Table:
+    """``rows`` sorted by stream id. They come in the table's order: stream order, then the rows appended since
+    the table was last sorted (and any folded now). A few such rows are put in place between zero-copy slices
+    of the sorted run; only many are sorted with the rest (which copies every state once)."""
+    ids = rows.column("stream_id")
+    if len(ids) < 2:
+        return rows
+    first_out = pc.index(pc.less(ids[1:], ids[:-1]), True).as_py()
+    if first_out < 0:
+        return rows
+    start = first_out + 1  # rows[:start] are in order; from there on, only appended ones
+    if rows.num_rows - start > MERGE_LIMIT:
+        # sorted in Arrow, column by column (Table.take over many chunks, ORDER BY in DuckDB with the states,
+        # or sorting the DataFrame all copy more)
+        order = pc.array_sort_indices(ids)
+        return pa.table({name: rows.column(name).take(order) for name in rows.column_names})
+    tail = rows.slice(start)
+    tail = tail.take(pc.sort_indices(tail.column("stream_id")))
+    head = _Ids(ids.slice(0, start))
+    pieces, done = [], 0
+    for n, stream_id in enumerate(tail.column("stream_id").to_pylist()):
+        cut = bisect.bisect_left(head, stream_id)
+        pieces += [rows.slice(done, cut - done), tail.slice(n, 1)]
+        done = cut
+    pieces.append(rows.slice(done, start - done))
+    return pa.concat_tables(pieces)
+
+
+class _Ids:
+    """A sorted Arrow column of ids as a sequence for ``bisect`` (reads only the ~log2(n) ids it probes)."""
+
+    def __init__(self, ids: pa.ChunkedArray):
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> str:
+        return self.ids[i].as_py()
 
 
 _HEADS_SQL = """
