@@ -1,6 +1,6 @@
 """Benchmark: the state of every stream as of a moment, beside the raw DuckDB QUALIFY query on the same data.
 
-    .venv/bin/python bench/bench_temporal.py [--events 1000000 10000000] [--repeat 3] [--rebuild-states]
+    .venv/bin/python bench/bench_temporal.py [--events 1000000 10000000] [--repeat 3] [--rebuild-states] [--read-model]
 
 Each size is built once (bulk order history, no projection catch-up) into
 /tmp/esengine-bench-temporal-<N>.duckdb and reused by later runs. Printed per size, best of ``repeat`` (the works take turns):
@@ -39,7 +39,7 @@ from esengine import Engine  # noqa: E402
 from esengine.core.events import NewEvent  # noqa: E402
 from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows  # noqa: E402
 from esengine.demo import generate_bulk  # noqa: E402
-from esengine.temporal import stream_heads_as_of, streams_as_of  # noqa: E402
+from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of  # noqa: E402
 
 BASELINE = ("SELECT * FROM events WHERE occurred_at <= ? "
             "QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1")
@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rebuild-states", action="store_true",
                         help="drop the stream_states read model first, to time its set-based build at engine open")
+    parser.add_argument("--read-model", action="store_true",
+                        help="also time the orders read model as of T (built in SQL; replayed up to 2M events)")
     args = parser.parse_args()
     for n in args.events:
         path = database(n)
@@ -131,6 +133,24 @@ def main() -> None:
                   + "  ".join(f"{r[name][0] * 1000:>6.0f}ms {r[name][0] / arrow:>5.2f}/{r[name][0] / base:<5.2f}"
                               for name in NAMES), flush=True)
             appended_since_sorted(engine, at, args.repeat)
+        if args.read_model:
+            with Engine(path) as engine:  # the orders domain: its read model as it was at T
+                read_model_then(engine, at, args.repeat, replay=n <= 2_000_000)
+
+
+def read_model_then(engine: Engine, at, repeat: int, replay: bool) -> None:
+    """The orders read model as it was at T, built in SQL (rolled back) and, when asked, replayed by the handlers,
+    beside the raw read of every event up to T (what any way of building it must at least read)."""
+    cur = engine.store.cursor()
+    works = {"raw": lambda: cur.sql("SELECT * FROM events WHERE occurred_at <= ?", params=[at]).to_arrow_table(),
+             "in SQL": lambda: read_model_as_of(engine, "orders", at)["orders"]}
+    if replay:
+        works["replayed"] = lambda: read_model_as_of(engine, "orders", at, set_based=False)["orders"]
+    r = interleaved(works, repeat if not replay else 1)
+    raw = r["raw"][0]
+    print(f"  orders read model as of T ({r['in SQL'][1]:,} orders): raw read of the {r['raw'][1]:,} events up to T "
+          f"{raw * 1000:.0f}ms, " + ", ".join(f"{name} {r[name][0] * 1000:,.0f}ms ({r[name][0] / raw:.1f}x)"
+                                              for name in works if name != "raw"), flush=True)
 
 
 def appended_since_sorted(engine: Engine, at, repeat: int, streams: int = 100) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, ClassVar, Iterable
 
 import duckdb
@@ -155,8 +156,10 @@ class Projection:
     def after_catch_up(self, cur: duckdb.DuckDBPyConnection, version: int, applied: int) -> None:
         """Called once a catch-up has applied ``applied`` events by the handlers (tidy the tables, if need be)."""
 
-    def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int) -> bool:
-        """Fill the (empty) tables named by ``physical(table)`` from the events up to position ``upto`` in SQL.
+    def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int,
+                        until: datetime | None = None, clock: str = "occurred_at") -> bool:
+        """Fill the (empty) tables named by ``physical(table)`` from the events up to position ``upto`` in SQL;
+        with ``until``, from those of them that happened by then on ``clock`` (the read model as it was).
 
         Returns False, having written nothing, when it cannot give the handlers' rows for this history
         (the runner then applies the handlers instead).

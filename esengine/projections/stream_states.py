@@ -221,7 +221,10 @@ class StreamStatesProjection(Projection):
                 "recorded_until": max(r[2] for r in rows), "state": fold_data(r[0] for r in rows)}
 
     # -- set-based build (catch-up from nothing, rebuilds) --------------------------------------------
-    def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int) -> bool:
+    def build_set_based(self, cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int,
+                        until: datetime | None = None, clock: str = "occurred_at") -> bool:
+        if until is not None:
+            return False  # every row is already the state as of its own event: as of a moment, filter the table
         table = physical("states")
         total = cur.execute("SELECT count(*) FROM events WHERE position <= ?", [upto]).fetchall()[0][0]
         parts = max(1, math.ceil(total / PARTITION_EVENTS))

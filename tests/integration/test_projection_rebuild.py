@@ -3,11 +3,14 @@ import random
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from esengine import Engine
 from esengine.domains.orders import commands as c
 from esengine.errors import EsEngineError
+from esengine.temporal import read_model_as_of
+from esengine.temporal.as_of import _read_model_built_in_sql
 
 
 def rows_differ(cur, left: str, right: str) -> int:
@@ -95,6 +98,13 @@ def test_set_based_rebuild_equals_the_handlers_on_random_histories(seed, steps):
         engine.projections.rebuild("orders", 2, set_based=False)
         assert_set_based_equals_handlers(engine, 1)
         assert_set_based_equals_handlers(engine, 2)
+        # the read model as it was at the moment of a random event: built in SQL, or replayed by the handlers
+        moments = [m for (m,) in engine.store.cursor().execute("SELECT occurred_at FROM events").fetchall()]
+        at = random.Random(seed).choice(moments)
+        in_sql = _read_model_built_in_sql(engine.store, engine.projections.projection("orders"), at, "occurred_at")
+        assert in_sql is not None
+        for table, frame in read_model_as_of(engine, "orders", at, set_based=False).items():
+            pd.testing.assert_frame_equal(in_sql[table], frame)
 
 
 def test_a_history_with_a_malformed_event_is_rebuilt_by_the_handlers_which_name_it(demo_engine):

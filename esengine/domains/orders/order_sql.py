@@ -1,6 +1,7 @@
 """The order read model built set-based in SQL: the same rows the handlers give, at scan speed.
 
-The events are read once into a few temporary tables (one per kind of fact), then each read-model
+The events (up to a position, and up to a moment for a read model as it was) are read once into a few
+temporary tables (one per kind of fact), then each read-model
 table is one ``INSERT ... SELECT``. The handlers see the catalogue as it was when each order event was
 applied; here that is a join on the stream with a position condition. Totals are folded with the same
 rounding, item by item. Tests compare both paths on the demo and on random histories.
@@ -11,32 +12,35 @@ runner applies the handlers instead (which also name a poison event properly).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 import duckdb
 
+from esengine.core.events import as_utc_naive
+
 STAGING = {
     "_rmb_customers": """
         SELECT stream_id AS id, position, data->>'name' AS name, data->>'email' AS email
-        FROM events WHERE event_type = 'CustomerRegistered' AND position <= $upto""",
+        FROM _rmb_events WHERE event_type = 'CustomerRegistered'""",
     "_rmb_emails": """
         SELECT e.stream_id AS id, e.position, e.data->>'email' AS email
-        FROM events e JOIN _rmb_customers c ON c.id = e.stream_id AND e.position > c.position
-        WHERE e.event_type = 'CustomerEmailChanged' AND e.position <= $upto""",
+        FROM _rmb_events e JOIN _rmb_customers c ON c.id = e.stream_id AND e.position > c.position
+        WHERE e.event_type = 'CustomerEmailChanged'""",
     "_rmb_products": """
         SELECT stream_id AS id, position, data->>'name' AS name, CAST(data->>'price' AS DOUBLE) AS price
-        FROM events WHERE event_type = 'ProductAdded' AND position <= $upto""",
+        FROM _rmb_events WHERE event_type = 'ProductAdded'""",
     "_rmb_prices": """
         SELECT e.stream_id AS id, e.position,
                CAST(CASE WHEN json_exists(e.data, '$.new_price') THEN e.data->>'new_price'
                          ELSE e.data->>'price' END AS DOUBLE) AS price
-        FROM events e JOIN _rmb_products p ON p.id = e.stream_id AND e.position > p.position
-        WHERE e.event_type = 'ProductPriceChanged' AND e.position <= $upto""",
+        FROM _rmb_events e JOIN _rmb_products p ON p.id = e.stream_id AND e.position > p.position
+        WHERE e.event_type = 'ProductPriceChanged'""",
     "_rmb_orders": """
         SELECT stream_id AS id, position, occurred_at, f.customer_id, f.total, f.items
         FROM (SELECT stream_id, position, occurred_at, from_json(data, '{"customer_id": "VARCHAR", "total": "DOUBLE",
                      "items": [{"product_id": "VARCHAR", "quantity": "JSON", "unit_price": "JSON"}]}') AS f
-              FROM events WHERE event_type = 'OrderCreated' AND position <= $upto)""",
+              FROM _rmb_events WHERE event_type = 'OrderCreated')""",
     "_rmb_later": """
         SELECT id, position, event_type, occurred_at, f.tracking_number AS tracking, f.reason, f.product_id, f.quantity,
                f.unit_price
@@ -44,9 +48,9 @@ STAGING = {
                      CASE WHEN e.event_type IN ('OrderShipped', 'OrderCancelled', 'OrderItemAdded')  -- others: no data
                           THEN from_json(e.data, '{"tracking_number": "VARCHAR", "reason": "VARCHAR",
                                "product_id": "VARCHAR", "quantity": "JSON", "unit_price": "JSON"}') END AS f
-              FROM events e JOIN _rmb_orders o ON o.id = e.stream_id AND e.position > o.position
+              FROM _rmb_events e JOIN _rmb_orders o ON o.id = e.stream_id AND e.position > o.position
               WHERE e.event_type IN ('OrderItemAdded', 'OrderConfirmed', 'PaymentReceived', 'OrderShipped',
-                                     'OrderCancelled') AND e.position <= $upto)""",
+                                     'OrderCancelled'))""",
     "_rmb_lines": """
         SELECT id, position, ord, item.product_id, item.quantity, item.unit_price, FALSE AS added
         FROM (SELECT id, position, unnest(items) AS item, generate_subscripts(items, 1) AS ord FROM _rmb_orders)
@@ -122,13 +126,19 @@ LEFT JOIN progress g ON g.id = o.id"""
 
 
 def build_orders(cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str], upto: int,
-                 shipped_label: str, extra_columns: str = "") -> bool:
-    """Fill the customers, products and orders tables of one order-projection version from the events.
+                 shipped_label: str, extra_columns: str = "", until: datetime | None = None,
+                 clock: str = "occurred_at") -> bool:
+    """Fill the customers, products and orders tables of one order-projection version from the events up to
+    position ``upto`` (and, with ``until``, that happened by then on ``clock``: the read model as it was).
 
     Returns False, having written nothing to them, when the history is one it does not cover.
     """
+    if clock not in ("occurred_at", "recorded_at"):
+        raise ValueError(f"unknown clock {clock!r}")
+    moment = f" AND {clock} <= TIMESTAMP '{as_utc_naive(until).isoformat(sep=' ')}'" if until is not None else ""
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW _rmb_events AS SELECT * FROM events WHERE position <= {int(upto)}{moment}")
     for name, query in STAGING.items():
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}", {"upto": upto} if "$upto" in query else None)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")
     covered = not cur.execute(UNSUPPORTED).fetchall()[0][0]
     if covered:
         cur.execute(f'INSERT INTO "{physical("customers")}" {CUSTOMERS}')
@@ -137,4 +147,5 @@ def build_orders(cur: duckdb.DuckDBPyConnection, physical: Callable[[str], str],
                     + ORDERS.format(shipped_label=shipped_label, extra_columns=extra_columns))
     for name in STAGING:  # (if a statement failed, the caller's rollback removes them)
         cur.execute(f"DROP TABLE {name}")
+    cur.execute("DROP VIEW _rmb_events")
     return covered

@@ -1,6 +1,7 @@
 """The seed's order read model: orders denormalized with customer and product details (version 1)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from esengine.core.events import StoredEvent
@@ -24,8 +25,10 @@ class OrderProjection(Projection):
     description = "The seed's order read model: customer name and email, product names, totals, status label."
     tables = (CUSTOMERS, PRODUCTS, ORDERS)
 
-    def build_set_based(self, cur, physical: Callable[[str], str], upto: int) -> bool:
-        return build_orders(cur, physical, upto, shipped_label="'Shipped - ' || g.tracking")
+    def build_set_based(self, cur, physical: Callable[[str], str], upto: int, until: datetime | None = None,
+                        clock: str = "occurred_at") -> bool:
+        return build_orders(cur, physical, upto, shipped_label="'Shipped - ' || g.tracking", until=until,
+                            clock=clock)
 
     def keys(self, event: StoredEvent) -> dict[str, Iterable[Any]]:
         d = event.data

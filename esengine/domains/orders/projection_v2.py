@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
 from esengine.core.events import StoredEvent
@@ -24,9 +25,11 @@ class OrderProjectionV2(OrderProjection):
     description = "Version 2: status label without the tracking number; new item_count and cancel_reason columns."
     tables = (CUSTOMERS, PRODUCTS, ORDERS_V2)
 
-    def build_set_based(self, cur, physical: Callable[[str], str], upto: int) -> bool:
+    def build_set_based(self, cur, physical: Callable[[str], str], upto: int, until: datetime | None = None,
+                        clock: str = "occurred_at") -> bool:
         return build_orders(cur, physical, upto, shipped_label="'Shipped'",
-                            extra_columns=", coalesce(i.item_count, 0) AS item_count, g.cancel_reason")
+                            extra_columns=", coalesce(i.item_count, 0) AS item_count, g.cancel_reason",
+                            until=until, clock=clock)
 
     @handles("OrderCreated")
     def _created(self, e: StoredEvent, rows: RowSet) -> None:
