@@ -115,6 +115,7 @@ class StreamStatesProjection(Projection):
             return
         physical = self.table_name("states", version, scratch)
         previous = self._previous_rows(cur, physical, events)  # stream -> its last row in the table
+        in_table = {sid: (row["rowid"], row["updated_at"], row["recorded_until"]) for sid, row in previous.items()}
         first_versions = {sid: row["version"] + 1 for sid, row in previous.items()}
         rows: list[dict[str, Any]] = []
         disordered: dict[str, str] = {}
@@ -153,7 +154,7 @@ class StreamStatesProjection(Projection):
             occurred, recorded = later.get(r["stream_id"], (None, None))
             r["next_occurred_at"], r["next_recorded_at"] = occurred, recorded
             later[r["stream_id"]] = (_earlier(occurred, r["occurred_at"]), _earlier(recorded, r["recorded_at"]))
-        self._close_earlier_rows(cur, physical, later, first_versions)
+        self._close_earlier_rows(cur, physical, later, first_versions, in_table)
         if disordered:
             self._note_disordered(cur, self.table_name("disordered", version, scratch), disordered)
         if len(rows) <= SMALL_BATCH:  # one plain statement: cheaper than registering an Arrow table
@@ -173,22 +174,35 @@ class StreamStatesProjection(Projection):
                     wanted.append(state_key(e.stream_id, e.version - 1))
         if not wanted:
             return {}
-        match = "key = ?" if len(wanted) == 1 else "key IN (SELECT unnest(?))"
-        rel = cur.execute(f'SELECT stream_id, version, created_at, updated_at, recorded_until, CAST(state AS VARCHAR) '
-                          f'FROM "{physical}" WHERE {match}', wanted if len(wanted) == 1 else [wanted])
-        return {sid: {"version": v, "created_at": created, "updated_at": updated, "recorded_until": until,
-                      "state": json.loads(state)}
-                for sid, v, created, updated, until, state in rel.fetchall()}
+        if len(wanted) <= SMALL_BATCH:  # constants: DuckDB skips the row groups whose stream ids are out of range
+            marks = ", ".join("?" * len(wanted))
+            match, params = f"stream_id IN ({marks}) AND key IN ({marks})", [k.rsplit("#", 1)[0] for k in wanted] + wanted
+        else:
+            match, params = "key IN (SELECT unnest(?))", [wanted]
+        rel = cur.execute(f'SELECT rowid, stream_id, version, created_at, updated_at, recorded_until, '
+                          f'CAST(state AS VARCHAR) FROM "{physical}" WHERE {match}', params)
+        return {sid: {"rowid": rowid, "version": v, "created_at": created, "updated_at": updated,
+                      "recorded_until": until, "state": json.loads(state)}
+                for rowid, sid, v, created, updated, until, state in rel.fetchall()}
 
     @staticmethod
-    def _close_earlier_rows(cur, physical: str, later: dict[str, tuple[Any, Any]],
-                            first_versions: dict[str, int]) -> None:
+    def _close_earlier_rows(cur, physical: str, later: dict[str, tuple[Any, Any]], first_versions: dict[str, int],
+                            in_table: dict[str, tuple[int, datetime, datetime]]) -> None:
         """End the validity of the table's rows of each stream at the earliest of its new events (per clock).
 
-        In version order that is only the stream's last row (still open); a new event timed before earlier
-        ones also shortens the rows it now precedes.
+        When the new events are timed at or after the stream's earlier ones, that is only the stream's last row
+        (still open), found by its rowid; a new event timed before earlier ones also shortens the rows it now
+        precedes, found by stream.
         """
-        streams = [sid for sid in later if sid in first_versions]
+        last_only = [sid for sid in later if sid in in_table
+                     and later[sid][0] >= in_table[sid][1] and later[sid][1] >= in_table[sid][2]]
+        if last_only:
+            cur.execute(f'UPDATE "{physical}" AS t SET next_occurred_at = u.occurred, next_recorded_at = u.recorded '
+                        "FROM (SELECT unnest(?) AS row, unnest(?::TIMESTAMP[]) AS occurred, "
+                        "unnest(?::TIMESTAMP[]) AS recorded) AS u WHERE t.rowid = u.row",
+                        [[in_table[s][0] for s in last_only], [later[s][0] for s in last_only],
+                         [later[s][1] for s in last_only]])
+        streams = [sid for sid in later if sid in first_versions and sid not in last_only]
         if not streams:
             return
         cur.execute(f"""
