@@ -176,7 +176,8 @@ class StreamStatesProjection(Projection):
             return {}
         if len(wanted) <= SMALL_BATCH:  # constants: DuckDB skips the row groups whose stream ids are out of range
             marks = ", ".join("?" * len(wanted))
-            match, params = f"stream_id IN ({marks}) AND key IN ({marks})", [k.rsplit("#", 1)[0] for k in wanted] + wanted
+            match = f"stream_id IN ({marks}) AND key IN ({marks})"
+            params = [k.rsplit("#", 1)[0] for k in wanted] + wanted
         else:
             match, params = "key IN (SELECT unnest(?))", [wanted]
         rel = cur.execute(f'SELECT rowid, stream_id, version, created_at, updated_at, recorded_until, '
@@ -202,7 +203,8 @@ class StreamStatesProjection(Projection):
                         "unnest(?::TIMESTAMP[]) AS recorded) AS u WHERE t.rowid = u.row",
                         [[in_table[s][0] for s in last_only], [later[s][0] for s in last_only],
                          [later[s][1] for s in last_only]])
-        streams = [sid for sid in later if sid in first_versions and sid not in last_only]
+        closed = set(last_only)
+        streams = [sid for sid in later if sid in first_versions and sid not in closed]
         if not streams:
             return
         cur.execute(f"""
@@ -281,7 +283,7 @@ class StreamStatesProjection(Projection):
             cur.execute(f'CREATE TABLE "{table}_sorted" AS SELECT * FROM "{table}" ORDER BY stream_id, version')
             cur.execute(f'DROP TABLE "{table}"')
             cur.execute(f'ALTER TABLE "{table}_sorted" RENAME TO "{table}"')
-            _mark_sorted(cur, table)
+            _mark_sorted(cur, table, total)
 
 
 def sorted_rows(cur, table: str) -> int:
@@ -295,8 +297,9 @@ def sorted_rows(cur, table: str) -> int:
 _SORTED = "rows in stream order: "
 
 
-def _mark_sorted(cur, table: str) -> None:
-    rows = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+def _mark_sorted(cur, table: str, rows: int | None = None) -> None:
+    if rows is None:
+        rows = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
     cur.execute(f"COMMENT ON TABLE \"{table}\" IS '{_SORTED}{rows}'")
 
 

@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import fields
 from datetime import datetime
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -195,18 +196,17 @@ def _from_states(store: EventStore, at: datetime, column: str, flt: EventFilter,
     try:
         rows = cur.sql(_STATES_SQL.format(table=tables.table_name("states", version), where=clause, since=since,
                                           until=until), params=params + [at, at]).to_arrow_table()
-        disordered = pa.array([sid for (sid,) in cur.execute(
-            f'SELECT stream_id FROM "{tables.table_name("disordered", version)}" WHERE {clause}', params).fetchall()],
-            pa.string())
+        disordered = [sid for (sid,) in cur.execute(
+            f'SELECT stream_id FROM "{tables.table_name("disordered", version)}" WHERE {clause}', params).fetchall()]
     except duckdb.Error as e:
         raise EsEngineError(f"The state as of {at} could not be read: {e}") from e
     # a stream with times out of version order may have, at ``at``, no row holding its fold (the events by then
     # are not its first versions): those few are folded now
-    if len(disordered):  # (the few disordered ids are the hashed side)
-        found = pc.filter(rows.column("stream_id"), pc.is_in(rows.column("stream_id"), value_set=disordered))
-        missing = sorted(set(disordered.to_pylist()) - set(found.to_pylist()))
-    else:
-        missing = []
+    missing = []
+    if disordered:  # (the few disordered ids are the hashed side)
+        ids = rows.column("stream_id")
+        found = set(pc.filter(ids, pc.is_in(ids, value_set=pa.array(disordered, pa.string()))).to_pylist())
+        missing = [sid for sid in disordered if sid not in found]
     if missing:
         folded = _fold_now(store, at, column, flt, only=missing)
         rows = pa.concat_tables([rows, pa.Table.from_pandas(folded, preserve_index=False).cast(rows.schema)])
@@ -326,7 +326,7 @@ def _read_model_built_in_sql(store: EventStore, p, at: datetime, column: str) ->
         upto = cur.execute("SELECT coalesce(max(position), 0) FROM events").fetchall()[0][0]
         if not p.build_set_based(cur, physical, upto, until=at, clock=column):
             return None  # a history it does not cover: the handlers replay it
-        return {t.name: cur.execute(f'SELECT * FROM "{physical(t.name)}" ORDER BY "{t.key}"').df() for t in p.tables}
+        return _read_tables(cur, p, physical)
     except duckdb.Error as e:
         log.warning("read model %s as of %s built in SQL failed, replaying it instead: %s", p.name, at, e)
         return None
@@ -351,10 +351,14 @@ def _read_model_replayed(store: EventStore, p, at: datetime, column: str) -> dic
                 break
             p.apply_batch(scratch, events)
             after = events[-1].position
-        return {t.name: scratch.execute(f'SELECT * FROM "{p.table_name(t.name)}" ORDER BY "{t.key}"').df()
-                for t in p.tables}
+        return _read_tables(scratch, p, p.table_name)
     finally:
         scratch.close()
+
+
+def _read_tables(con, p, physical: Callable[[str], str]) -> dict[str, pd.DataFrame]:
+    """Every table of a read model, rows ordered by key (tables named by ``physical(table)``)."""
+    return {t.name: con.execute(f'SELECT * FROM "{physical(t.name)}" ORDER BY "{t.key}"').df() for t in p.tables}
 
 
 def read_model_of(engine, stream_type: str) -> tuple[str, str] | None:
