@@ -36,7 +36,8 @@ with as_of_tab, plain_errors():
                        help="occurred_at: when it happened in the domain; recorded_at: when the store committed it.")
     model = read_model_of(engine, stream_type)
     use_model = model is not None and st.toggle(
-        f"Show the '{model[0]}' read model as it was (built from the events up to then), instead of the generic fold", key="temporal_asof_model")
+        f"Show the '{model[1]}' table of the '{model[0]}' read model as it was (built from the events up to then), "
+        "instead of the generic fold", key="temporal_asof_model")
     if st.button("Show the state", key="temporal_asof_run", type="primary"):
         S.pop("temporal_asof_result", None)
         with st.spinner("Reading every stream's state as of that moment…"):
