@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import duckdb
 
@@ -74,7 +74,7 @@ class Engine:
             self.snapshots = SnapshotStore(self.store, self.writer)
             self.publisher = EventPublisher()
             self.repositories: dict[str, Repository] = {}
-            self.commands = CommandBus(self.repositories, self._log_command)
+            self.commands = CommandBus(self.repositories, self.writer)
             self.queries = QueryBus()
             self.projections = ProjectionRunner(self.store, self.writer)
             for name in domains:
@@ -104,9 +104,6 @@ class Engine:
                 stack.enter_context(repo.identity_map())
             stack.enter_context(self.writer.batch(flush_every))
             yield self
-
-    def _log_command(self, row: dict[str, Any]) -> None:
-        self.writer.write_rows({"command_log": [row]})
 
     def is_empty(self) -> bool:
         return self.store.last_position() == 0

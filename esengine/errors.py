@@ -39,17 +39,85 @@ class ValidationError(EsEngineError):
         super().__init__(message)
 
     @classmethod
-    def from_pydantic(cls, what: str, error) -> "ValidationError":
-        fields = {}
+    def from_pydantic(cls, what: str, error, descriptions: dict[str, str] | None = None) -> "ValidationError":
+        """Translate pydantic's errors into plain words, one per field (keyed by the field's path).
+
+        ``descriptions`` (field path -> what the field expects) explain a value of the wrong form,
+        instead of showing a regular expression.
+        """
+        fields: dict[str, str] = {}
         for item in error.errors():
             name = ".".join(str(p) for p in item.get("loc", ())) or "(input)"
-            fields.setdefault(name, item.get("msg", "invalid value"))
-        listed = "; ".join(f"{k}: {v}" for k, v in fields.items())
-        return cls(f"{what} was refused: {listed}", fields, summary=f"{what} was refused")
+            fields.setdefault(name, plain_message(item, (descriptions or {}).get(_generic_path(name))))
+        return cls.for_fields(what, fields)
+
+    @classmethod
+    def for_fields(cls, what: str, fields: dict[str, str]) -> "ValidationError":
+        listed = "; ".join(f"{readable_path(k)} {v}" if k != "(input)" else v for k, v in fields.items())
+        return cls(f"{what} was refused: {listed}.", fields, summary=f"{what} was refused")
+
+
+def readable_path(path: str) -> str:
+    """``items.0.quantity`` -> ``items, line 1, quantity``: a field path as a person reads it."""
+    parts = []
+    for part in path.split("."):
+        parts.append(f"line {int(part) + 1}" if part.isdigit() else part.replace("_", " "))
+    return ", ".join(parts)
+
+
+def _generic_path(path: str) -> str:
+    return ".".join("*" if p.isdigit() else p for p in path.split("."))
+
+
+def plain_message(item: dict, description: str | None = None) -> str:
+    """One pydantic error in plain words (no regular expressions, no type names)."""
+    kind, ctx, value = item.get("type", ""), item.get("ctx") or {}, item.get("input")
+    if kind == "missing":
+        return "is required"
+    if kind == "string_too_short":
+        return "must not be empty" if ctx.get("min_length") == 1 else f"needs at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        return f"is not in the expected form ({description[:1].lower()}{description[1:]})" if description else "contains characters that are not allowed"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {"greater_than": "must be more than", "greater_than_equal": "must be at least",
+                 "less_than": "must be less than", "less_than_equal": "must be at most"}[kind]
+        limit = next(iter(ctx.values()), "")
+        too = "too large" if kind.startswith("less") else "too small"
+        return f"is {too}: it {words} {limit:,}" if isinstance(limit, (int, float)) else f"{words} {limit}"
+    if kind in ("int_from_float", "int_parsing", "int_type"):
+        return "must be a whole number (like 3, not 2.5)" if kind == "int_from_float" else "must be a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "must be a finite number (like 12.50)"
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return f"needs at least {n} item(s)" if kind == "too_short" else f"may have at most {n} items"
+    if kind == "extra_forbidden":
+        return "is not a field of this command; remove it"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be an object of named fields, not {type(value).__name__}"
+    if kind in ("list_type",):
+        return f"must be a list, not {type(value).__name__}"
+    if kind in ("string_type",):
+        return f"must be text, not {type(value).__name__}"
+    if kind in ("enum", "literal_error"):
+        return f"must be one of {ctx.get('expected', 'the listed values')}"
+    message = str(item.get("msg", "is not a valid value"))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 class NotFound(EsEngineError):
     """A stream, event, projection or other named thing does not exist."""
+
+
+class WrongStreamType(NotFound):
+    """A command or append aimed at a stream of another aggregate type; nothing was written."""
+
+    def __init__(self, stream_id: str, expected_type: str, actual_type: str):
+        self.stream_id, self.expected_type, self.actual_type = stream_id, expected_type, actual_type
+        super().__init__(f"'{stream_id}' is a {actual_type}, not a{'n' if expected_type[:1] in 'aeiou' else ''} "
+                         f"{expected_type}. Pick a{'n' if expected_type[:1] in 'aeiou' else ''} {expected_type}.")
 
 
 class StoreUnavailable(EsEngineError):

@@ -1,6 +1,7 @@
 """The command bus, the query bus and the event publisher."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -38,6 +39,7 @@ class CommandScope:
         self._repositories = repositories
         self.context = context
         self.saved: list[StoredEvent] = []
+        self._pending: list[tuple[Any, Any, Any, dict[str, list[dict]]]] = []
 
     def repository(self, aggregate_type: str):
         return self._repositories[aggregate_type]
@@ -49,20 +51,44 @@ class CommandScope:
         raise AttributeError(name)
 
     def save(self, aggregate) -> None:
-        result = self._repositories[aggregate.aggregate_type].save(aggregate, self.context)
-        self.saved.extend(result.events)
+        """Keep the aggregate's new events for the command's one commit (see :meth:`commit`)."""
+        repository = self._repositories[aggregate.aggregate_type]
+        prepared = repository.prepare(aggregate, self.context)
+        if prepared is not None:
+            self._pending.append((repository, aggregate, *prepared))
+
+    @property
+    def stream_ids(self) -> list[str]:
+        return [append.stream_id for _, _, append, _ in self._pending]
+
+    def commit(self, writer, rows: dict[str, list[dict]]) -> None:
+        """Write every saved aggregate's events, their snapshots and ``rows`` in ONE transaction."""
+        merged: dict[str, list[dict]] = {}
+        for _, _, _, extra in self._pending:
+            for table, items in extra.items():
+                merged.setdefault(table, []).extend(items)
+        for table, items in rows.items():
+            merged.setdefault(table, []).extend(items)
+        results = writer.commit([append for _, _, append, _ in self._pending], merged)
+        for (repository, aggregate, _, _), result in zip(self._pending, results):
+            repository.committed(aggregate, result)
+            self.saved.extend(result.events)
 
 
 Handler = Callable[[Command, CommandScope], Any]
 
 
 class CommandBus:
-    """Routes each command to its one handler and records every outcome in the command log."""
+    """Routes each command to its one handler and records every outcome in the command log.
 
-    def __init__(self, repositories: dict[str, Any], log_command: Callable[[dict[str, Any]], None]):
+    An accepted command is one commit: its events, snapshots, inline read-model rows and its
+    command-log row share one transaction. A refused command writes only its log row.
+    """
+
+    def __init__(self, repositories: dict[str, Any], writer):
         self._handlers: dict[type[Command], Handler] = {}
         self._repositories = repositories
-        self._log_command = log_command
+        self._writer = writer
 
     def register(self, command_cls: type[Command], handler: Handler) -> None:
         if command_cls in self._handlers:
@@ -73,7 +99,7 @@ class CommandBus:
     def command_types(self) -> dict[str, type[Command]]:
         return {cls.type_name(): cls for cls in self._handlers}
 
-    def submit(self, command_type: str, payload: dict[str, Any], context: CommandContext | None = None) -> CommandResult:
+    def submit(self, command_type: str, payload: Any, context: CommandContext | None = None) -> CommandResult:
         """Validate a raw payload (a form, a CLI argument) into the named command and dispatch it."""
         context = context or CommandContext()
         cls = self.command_types.get(command_type)
@@ -82,35 +108,46 @@ class CommandBus:
         try:
             command = cls.parse(payload)
         except ValidationError as e:
-            self._record(command_type, payload, context, None, e)
+            self._writer.write_rows({"command_log": [self._log_row(command_type, payload, context, None, e)]})
             raise
         return self.dispatch(command, context)
 
     def dispatch(self, command: Command, context: CommandContext | None = None) -> CommandResult:
-        """Run the command's handler; a refusal is raised to the caller after it is logged."""
+        """Run the command's handler and commit what it saved; a refusal is logged, then raised."""
         context = (context or CommandContext()).model_copy(update={"command_type": command.type_name()})
         handler = self._handlers.get(type(command))
         if handler is None:
             raise NotFound(f"No handler is registered for {command.type_name()}.")
         scope = CommandScope(self._repositories, context)
+        payload = command.model_dump(mode="json")
         try:
             value = handler(command, scope)
+            stream_id = next(iter(scope.stream_ids), value if isinstance(value, str) else None)
+            scope.commit(self._writer, {"command_log": [self._log_row(command.type_name(), payload, context,
+                                                                      stream_id, None)]})
         except (DomainRuleViolation, ConcurrencyError, ValidationError, NotFound) as e:
-            self._record(command.type_name(), command.model_dump(mode="json"), context, None, e)
+            self._writer.write_rows({"command_log": [self._log_row(command.type_name(), payload, context, None, e)]})
             raise
-        result = CommandResult(context.command_id, command.type_name(), value, scope.saved)
-        self._record(command.type_name(), command.model_dump(mode="json"), context, result.stream_id, None)
-        return result
+        return CommandResult(context.command_id, command.type_name(), value, scope.saved)
 
-    def _record(self, command_type: str, payload: Any, context: CommandContext, stream_id: str | None,
-                error: Exception | None) -> None:
-        self._log_command({
-            "command_id": context.command_id, "command_type": command_type, "payload": payload,
+    @staticmethod
+    def _log_row(command_type: str, payload: Any, context: CommandContext, stream_id: str | None,
+                 error: Exception | None) -> dict[str, Any]:
+        return {
+            "command_id": context.command_id, "command_type": command_type, "payload": _json_text(payload),
             "user_id": context.user_id, "correlation_id": context.correlation_id, "stream_id": stream_id,
             "outcome": "refused" if error else "accepted",
             "error_kind": type(error).__name__ if error else None, "message": str(error) if error else None,
             "occurred_at": context.occurred_at or utcnow(), "recorded_at": utcnow(),
-        })
+        }
+
+
+def _json_text(payload: Any) -> str:
+    """The payload as standard JSON text, whatever it is (a refused payload may be anything)."""
+    try:
+        return json.dumps(payload, default=str, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(repr(payload))
 
 
 class QueryBus:

@@ -37,6 +37,11 @@ class Aggregate:
         super().__init_subclass__(**kwargs)
         cls._appliers = {fn._applies: fn for fn in vars(cls).values() if hasattr(fn, "_applies")}
 
+    @classmethod
+    def event_types(cls) -> frozenset[str]:
+        """The event types that belong in this aggregate's streams (those it applies)."""
+        return frozenset(cls._appliers)
+
     def __init__(self, aggregate_id: str):
         self.id = aggregate_id
         self.version = 0

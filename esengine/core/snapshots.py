@@ -74,6 +74,22 @@ class SnapshotStore:
             return Snapshot(stream_id, version, schema, state), stale
         return None, stale
 
+    def all_states(self, stream_id: str, state_schema: int) -> dict[int, dict[str, Any]] | None:
+        """Every snapshot of the stream by version, or None when any is of another schema or unreadable
+        (then the careful path of :meth:`latest` must handle them)."""
+        rows = self._store.cursor().execute(
+            "SELECT version, state_schema, CAST(state AS VARCHAR) FROM snapshots WHERE stream_id = ?",
+            [stream_id]).fetchall()
+        states = {}
+        for version, schema, text in rows:
+            if schema != state_schema:
+                return None
+            try:
+                states[version] = json.loads(text)
+            except (TypeError, ValueError):
+                return None
+        return states
+
     def versions(self, stream_id: str) -> list[int]:
         """Versions at which the stream has snapshots (any schema), ascending."""
         return [r[0] for r in self._store.cursor().execute(

@@ -411,7 +411,7 @@ class _Import:
         # Written in position order, so later reads by position range skip whole row groups.
         return self.cur.execute(f"""INSERT INTO events
             SELECT ? - 1 + k.seq, k.event_id, e.stream_id, coalesce(k.current_type, e.stream_type), k.version,
-                e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at, ?::TIMESTAMP
+                e.event_type, e.schema_version, e.data, e.metadata, e.occurred_at, ?::TIMESTAMP, NULL
             FROM {EVENTS} e JOIN {KEYS} k USING (file_row)
             ORDER BY k.seq""", [self.first, utcnow()]).fetchall()[0][0]
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from esengine.core.events import StoredEvent
 from esengine.errors import EsEngineError
+from esengine.store.writer import SMALL_INSERT, insert_values
 
 _ARROW_TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
                 "TIMESTAMP": pa.timestamp("us"), "JSON": pa.string(), "BOOLEAN": pa.bool_(), "DATE": pa.date32()}
@@ -231,6 +232,12 @@ def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowS
         return
     json_cols = table.json_columns
     names = [c for c, _ in table.columns]
+    if len(live) <= SMALL_INSERT:
+        insert_values(cur, physical, names,
+                      [[json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c) for c in names]
+                       for r in live],
+                      ["json(?)" if t == "JSON" else "?" for _, t in table.columns])
+        return
     data = pa.Table.from_pylist(
         [{c: (json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c)) for c in names}
          for r in live], schema=table.arrow_schema())

@@ -44,19 +44,41 @@ def live_version(cur, name: str) -> int | None:
     return rows[0][0] if rows else None
 
 
+_generation = 0
+
+
+def generation() -> int:
+    """A number that changes with every checkpoint write in this process (for caches of checkpoints)."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
 def create(cur, name: str, version: int, status: str, live: bool) -> None:
+    _changed()
     cur.execute("INSERT INTO checkpoints VALUES (?, ?, 0, ?, ?, NULL, NULL, ?)", [name, version, status, live, utcnow()])
 
 
 def update(cur, name: str, version: int, **values: Any) -> None:
     """Set some columns of one checkpoint row (``position``, ``status``, ``live``, ``error``...)."""
+    _changed()
     values["updated_at"] = utcnow()
     sets = ", ".join(f'"{k}" = ?' for k in values)
     cur.execute(f"UPDATE checkpoints SET {sets} WHERE projection = ? AND version = ?",
                 [*values.values(), name, version])
 
 
+def set_live(cur, name: str, version: int) -> None:
+    """Make ``version`` the live one of projection ``name`` (and no other)."""
+    _changed()
+    cur.execute("UPDATE checkpoints SET live = (version = ?) WHERE projection = ?", [version, name])
+
+
 def delete(cur, name: str, version: int) -> None:
+    _changed()
     cur.execute("DELETE FROM checkpoints WHERE projection = ? AND version = ?", [name, version])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable, Iterator, Literal
 
@@ -66,6 +66,8 @@ class ProjectionRunner:
         self._locks: dict[tuple[str, int], threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self.worker = ProjectionWorker(self)
+        self._inline_states: dict | None = None
+        self._inline_generation = -1
         writer.hooks.append(self)
 
     # -- registry -------------------------------------------------------------------------------------
@@ -118,7 +120,11 @@ class ProjectionRunner:
     # -- inline: called by the writer inside the append's transaction ---------------------------------
     def apply_in_transaction(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent]) -> None:
         """Bring every running version of the inline projections up to ``events`` (the append's own)."""
-        states = cp.read_all(cur)
+        # The checkpoints are read once and then kept: this method is their only writer between other
+        # checkpoint writes (which change cp.generation()) and failed commits (which call rolled_back()).
+        states = self._inline_states if self._inline_generation == cp.generation() else None
+        if states is None:
+            states = cp.read_all(cur)
         for reg in self.registered.values():
             if reg.mode != INLINE:
                 continue
@@ -129,7 +135,16 @@ class ProjectionRunner:
                 todo = events
                 if state.position < events[0].position - 1:  # behind (e.g. after a bulk load): fill the gap first
                     todo = cp.read_events(cur, state.position, events[0].position - 1, None, p.event_types) + events
-                self._apply(cur, p, version, [e for e in todo if e.position > state.position], events[-1].position)
+                if not self._apply(cur, p, version, [e for e in todo if e.position > state.position],
+                                   events[-1].position):
+                    self._inline_states = None
+                    return
+                states[(reg.name, version)] = replace(state, position=events[-1].position)
+        self._inline_states, self._inline_generation = states, cp.generation()
+
+    def rolled_back(self) -> None:
+        """The append's transaction failed: what :meth:`apply_in_transaction` remembered is void."""
+        self._inline_states = None
 
     def _apply(self, cur, p: Projection, version: int, events: list[StoredEvent], upto: int | None = None) -> bool:
         """Apply ``events`` and move the checkpoint to ``upto`` (default: the last event's position); on a poison
@@ -288,7 +303,7 @@ class ProjectionRunner:
                 if not self._apply(cur, p, version, cp.read_events(cur, state.position, head, None, p.event_types),
                                    head if head > state.position else None):
                     return False
-                cur.execute("UPDATE checkpoints SET live = (version = ?) WHERE projection = ?", [version, name])
+                cp.set_live(cur, name, version)
                 return True
             if not self._writer.run(flip):
                 raise EsEngineError(f"Version {version} of '{name}' stopped at a poison event while catching up to be "

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from esengine.core.events import NewEvent, StoredEvent, as_utc_naive
 from esengine.errors import EsEngineError, NotFound
+from esengine.store import chain
 from esengine.store.filters import EventFilter
 from esengine.store.writer import ANY_VERSION, AppendResult, GroupCommitWriter
 
@@ -126,6 +127,10 @@ class EventStore:
         return [r[0] for r in self.cursor().execute(
             f"SELECT stream_id FROM events WHERE {clause} GROUP BY stream_id ORDER BY max(position) DESC LIMIT ?",
             params + [limit]).fetchall()]
+
+    def chain_break(self, up_to: int | None = None) -> chain.ChainBreak | None:
+        """The first event (up to position ``up_to``) whose stored hash does not match; None: the chain holds."""
+        return chain.first_break(self.cursor(), up_to)[0]
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.cursor().execute(sql, params)

@@ -1,5 +1,6 @@
 """The store's tables, created on first open; each release's changes are a numbered migration.
 
+A step is SQL or a function of the connection (and the first position, for chain-style steps).
 ``schema_info`` records the version reached, so a later release runs only the migrations after it.
 """
 from __future__ import annotations
@@ -7,8 +8,9 @@ from __future__ import annotations
 import duckdb
 
 from esengine.errors import StoreUnavailable
+from esengine.store import chain
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -58,6 +60,11 @@ _MIGRATIONS: dict[int, list[str]] = {
             recorded_at    TIMESTAMP NOT NULL
         )""",
     ],
+    # 2: tamper evidence, a hash per event chained to the previous one (esengine.store.chain)
+    2: [
+        "ALTER TABLE events ADD COLUMN hash VARCHAR",
+        chain.extend,
+    ],
 }
 
 
@@ -72,8 +79,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for version in range(current + 1, SCHEMA_VERSION + 1):
         con.execute("BEGIN TRANSACTION")
         try:
-            for statement in _MIGRATIONS[version]:
-                con.execute(statement)
+            for step in _MIGRATIONS[version]:
+                if callable(step):
+                    step(con, 1)
+                else:
+                    con.execute(step)
             con.execute("INSERT INTO schema_info VALUES (?, now()::TIMESTAMP)", [version])
             con.execute("COMMIT")
         except Exception:

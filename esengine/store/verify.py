@@ -3,7 +3,12 @@
 * positions run 1, 2, 3, ... without a gap;
 * each stream's versions run 1, 2, 3, ... in position order;
 * every event's data is a JSON object, and every event whose type has a registered class can be
-  read as that class (upcast to its current schema); other types fold generically.
+  read as that class (upcast to its current schema); other types fold generically;
+* every event belongs to its stream's type: a stream keeps one type, a stream of an aggregate type holds
+  only the events that aggregate applies, and an event type of a known aggregate appears in no stream of
+  another type (imported stream types may hold any types but those);
+* the hash chain holds: each event's stored hash equals the one its content and its predecessor give
+  (:mod:`esengine.store.chain`), so an edit behind the engine's back is named.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Callable
 
 from esengine.core.events import StoredEvent
 from esengine.errors import EsEngineError
+from esengine.store import chain
 
 SHOWN = 10  # problems listed per check; the count says how many there are in all
 
@@ -61,8 +67,44 @@ def verify_store(engine, progress: Callable[[int, int], None] | None = None) -> 
     for position, event_type, n in not_objects:
         report.problems.append(Problem("data", f"The event at position {position} ({event_type}) has data that is "
                                                f"not a JSON object ({n:,} such events)."))
+    _check_stream_types(engine, report)
+    _check_chain(engine, report)
     _check_readable(engine, report, progress)
     return report
+
+
+def _check_stream_types(engine, report: VerifyReport) -> None:
+    cur = engine.store.cursor()
+    mixed = cur.execute("""SELECT stream_id, list(DISTINCT stream_type ORDER BY stream_type), count(*) OVER ()
+        FROM events GROUP BY stream_id HAVING count(DISTINCT stream_type) > 1 ORDER BY stream_id LIMIT ?""",
+                        [SHOWN]).fetchall()
+    for stream_id, kinds, n in mixed:
+        report.problems.append(Problem("stream types", f"Stream '{stream_id}' has events stored under several "
+                                                       f"stream types ({', '.join(kinds)}); {n:,} such streams."))
+    owners = {event_type: kind for kind, repo in engine.repositories.items()
+              for event_type in repo.aggregate_cls.event_types()}
+    if not owners:
+        return
+    foreign = cur.execute("""SELECT position, stream_id, stream_type, event_type, count(*) OVER () FROM events
+        WHERE (list_contains(?, stream_type) AND NOT list_contains(map_extract(?::MAP(VARCHAR, VARCHAR[]),
+                                                                              stream_type)[1], event_type))
+           OR (NOT list_contains(?, stream_type) AND list_contains(?, event_type))
+        ORDER BY position LIMIT ?""", [
+        list(engine.repositories),
+        {kind: sorted(repo.aggregate_cls.event_types()) for kind, repo in engine.repositories.items()},
+        list(engine.repositories), list(owners), SHOWN]).fetchall()
+    for position, stream_id, stream_type, event_type, n in foreign:
+        owner = owners.get(event_type)
+        belongs = f"{event_type} belongs to {owner} streams" if owner else f"{stream_type} streams do not take it"
+        report.problems.append(Problem("foreign events", (
+            f"The event at position {position:,} ({event_type}) is in {stream_type} stream '{stream_id}', but "
+            f"{belongs} ({n:,} such events).")))
+
+
+def _check_chain(engine, report: VerifyReport) -> None:
+    broken, _ = chain.first_break(engine.store.cursor())
+    if broken is not None:
+        report.problems.append(Problem("hash chain", broken.describe()))
 
 
 def _check_readable(engine, report: VerifyReport, progress) -> None:

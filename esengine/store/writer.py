@@ -22,7 +22,8 @@ import duckdb
 import pyarrow as pa
 
 from esengine.core.events import NewEvent, StoredEvent, as_utc_naive, utcnow
-from esengine.errors import ConcurrencyError, EsEngineError, ValidationError
+from esengine.errors import ConcurrencyError, EsEngineError, ValidationError, WrongStreamType
+from esengine.store import chain
 
 SMALL_INSERT = 16
 ANY_VERSION = -1
@@ -32,14 +33,20 @@ EVENT_SCHEMA = pa.schema([
     ("position", pa.int64()), ("event_id", pa.string()), ("stream_id", pa.string()),
     ("stream_type", pa.string()), ("version", pa.int32()), ("event_type", pa.string()),
     ("schema_version", pa.int32()), ("data", pa.string()), ("metadata", pa.string()),
-    ("occurred_at", pa.timestamp("us")), ("recorded_at", pa.timestamp("us")),
+    ("occurred_at", pa.timestamp("us")), ("recorded_at", pa.timestamp("us")), ("hash", pa.string()),
 ])
+COLUMNS = ", ".join(EVENT_SCHEMA.names)
+HEAD_SQL = "max(version), arg_min(stream_type, version)"
+"""A stream's version and type (the type its first event was stored with)."""
 
 
 class TransactionHook(Protocol):
     """Something that writes in the append's transaction (an inline projection)."""
 
     def apply_in_transaction(self, cursor: duckdb.DuckDBPyConnection, events: list[StoredEvent]) -> None: ...
+
+    def rolled_back(self) -> None:
+        """The transaction that ``apply_in_transaction`` wrote in was rolled back."""
 
 
 @dataclass
@@ -55,26 +62,40 @@ class AppendResult:
         return not self.events
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream of one type, expected at a version (``ANY_VERSION``: no check)."""
+
+    stream_id: str
+    stream_type: str
+    events: list[NewEvent]
+    expected_version: int
+
+
 @dataclass
 class _Batch:
     requests: list["_Request"] = field(default_factory=list)
-    versions: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
 
 @dataclass
 class _Request:
-    stream_id: str | None
-    stream_type: str | None
-    events: list[NewEvent]
-    expected_version: int
+    """One unit of work: appends to any streams plus extra rows, committed all together or not at all."""
+
+    appends: list[StreamAppend]
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    result: AppendResult | None = None
+    results: list[AppendResult] | None = None
     error: BaseException | None = None
     done: bool = False
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _check_stream(append: StreamAppend) -> None:
+    if not append.stream_id or not isinstance(append.stream_id, str):
+        raise ValidationError("A stream id is required to append events.", {"stream_id": "required"})
 
 
 class GroupCommitWriter:
@@ -85,10 +106,9 @@ class GroupCommitWriter:
         self._write_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Request] = []
-        self._versions: dict[str, int] = {}
-        self._versions_complete = False  # True when _versions holds every stream (unknown ones are new)
-        self._next_position = self._cursor.execute(
-            "SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
+        self._heads: dict[str, tuple[int, str | None]] = {}  # stream -> (version, stream type)
+        self._heads_complete = False  # True when _heads holds every stream (unknown ones are new)
+        self._next_position, self._last_hash = self._read_tail()
         self.hooks: list[TransactionHook] = []
         self._batch = threading.local()
         self.commits = 0
@@ -99,17 +119,27 @@ class GroupCommitWriter:
         """Append ``events`` to a stream if it is at ``expected_version`` (or ``ANY_VERSION``).
 
         ``rows`` are extra rows (table -> list of dicts) written in the same transaction.
-        Raises :class:`ConcurrencyError` when the stream moved on; nothing is written then.
+        Raises :class:`ConcurrencyError` when the stream moved on and :class:`WrongStreamType` when it
+        is a stream of another type; nothing is written then.
         """
-        if not stream_id or not isinstance(stream_id, str):
-            raise ValidationError("A stream id is required to append events.", {"stream_id": "required"})
-        request = _Request(stream_id, stream_type, list(events), expected_version, rows or {})
+        return self.commit([StreamAppend(stream_id, stream_type, list(events), expected_version)], rows)[0]
+
+    def commit(self, appends: list[StreamAppend], rows: dict[str, list[dict[str, Any]]] | None = None
+               ) -> list[AppendResult]:
+        """Commit appends to several streams and extra rows as one unit: all of it, or nothing.
+
+        A command's events, its snapshots, its read-model rows (inline projections) and its command-log
+        row go through here together, so they share one transaction and one commit.
+        """
+        for append in appends:
+            _check_stream(append)
+        request = _Request(list(appends), rows or {})
         self._submit(request)
-        return request.result  # type: ignore[return-value]
+        return request.results  # type: ignore[return-value]
 
     def write_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
-        """Insert rows (table -> list of dicts) through the writer, e.g. the command log."""
-        self._submit(_Request(None, None, [], ANY_VERSION, rows))
+        """Insert rows (table -> list of dicts) through the writer, e.g. a refused command's log row."""
+        self._submit(_Request([], rows))
 
     def run(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """Run ``work(cursor)`` in its own transaction under the write lock (snapshots, projections)."""
@@ -119,8 +149,19 @@ class GroupCommitWriter:
 
     def current_version(self, stream_id: str) -> int:
         """The stream's version as the writer knows it (0 for a stream with no events)."""
+        return self.head(stream_id)[0]
+
+    def head(self, stream_id: str) -> tuple[int, str | None]:
+        """The stream's version and type as the writer knows them ((0, None) for a new stream).
+
+        A known stream is answered from memory without the write lock (the dict is replaced entry by
+        entry after each commit, so a reader sees the state before or after a commit, never between).
+        """
+        known = self._heads.get(stream_id)
+        if known is not None:
+            return known
         with self._write_lock:
-            return self._load_versions([stream_id])[stream_id]
+            return self._load_heads([stream_id])[stream_id]
 
     @property
     def last_position(self) -> int:
@@ -129,50 +170,45 @@ class GroupCommitWriter:
     def bulk_insert(self, events: pa.Table) -> int:
         """Insert a prepared Arrow table of events (positions are assigned here); for imports and demos.
 
-        The table needs every column of :data:`EVENT_SCHEMA` but ``position`` and ``recorded_at``;
-        versions must already be assigned. All rows are committed in one transaction, or none.
+        The table needs every column of :data:`EVENT_SCHEMA` but ``position``, ``recorded_at`` and
+        ``hash``; versions must already be assigned. All rows are committed in one transaction, or none.
         """
-        with self._write_lock:
-            self._flush_queue_locked()
-            start = self._next_position
-            n = events.num_rows
-            recorded = pa.array([utcnow()] * n, pa.timestamp("us")) if n else pa.array([], pa.timestamp("us"))
-            table = events
-            for name in ("position", "recorded_at"):
-                if name in table.column_names:
-                    table = table.drop_columns([name])
-            table = table.append_column("position", pa.array(range(start, start + n), pa.int64()))
-            table = table.append_column("recorded_at", recorded)
-            table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+        n = events.num_rows
+        table = events.drop_columns([c for c in ("position", "recorded_at", "hash") if c in events.column_names])
+        table = table.append_column("recorded_at", pa.array([utcnow()] * n, pa.timestamp("us")))
+        table = table.append_column("hash", pa.nulls(n, pa.string()))
 
-            def insert(cur):
-                cur.register("_bulk_events", table)
-                try:
-                    cur.execute("INSERT INTO events SELECT * FROM _bulk_events")
-                finally:
-                    cur.unregister("_bulk_events")
-            self._in_transaction(insert)
-            self._next_position = start + n
-            self._versions.clear()
-            self._versions_complete = False
+        def insert(cur, start):
+            numbered = table.append_column("position", pa.array(range(start, start + n), pa.int64()))
+            cur.register("_bulk_events", numbered.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA))
+            try:
+                cur.execute(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM _bulk_events")
+            finally:
+                cur.unregister("_bulk_events")
             return n
+        return self.bulk_load(insert)
 
     def bulk_load(self, work: Callable[[duckdb.DuckDBPyConnection, int], int]) -> int:
         """Run ``work(cursor, first_position)`` in ONE transaction under the write lock; for large imports.
 
         ``work`` may stage data in temporary tables over many statements, then inserts events with
-        the gap-free positions ``first_position, first_position + 1, ...`` and returns how many it
-        inserted. If it raises, everything is rolled back and the store is unchanged.
+        the gap-free positions ``first_position, first_position + 1, ...`` (``hash`` left NULL) and
+        returns how many it inserted; the writer then extends the hash chain over them in the same
+        transaction. If anything raises, everything is rolled back and the store is unchanged.
         """
+        def load(cur):
+            n = work(cur, start)
+            if n:
+                chain.extend(cur, start)
+            return n
         with self._write_lock:
             self._flush_queue_locked()
             start = self._next_position
             try:
-                n = self._in_transaction(lambda cur: work(cur, start))
+                n = self._in_transaction(load)
             finally:
-                self._versions.clear()
-                self._versions_complete = False
-            self._next_position = start + n
+                self._forget_heads()
+            self._next_position, self._last_hash = self._read_tail()
             return n
 
     @contextmanager
@@ -183,10 +219,10 @@ class GroupCommitWriter:
         but written when the batch holds ``flush_every`` requests or ends. For generators and imports.
         """
         with self._write_lock:
-            if not self._versions_complete:  # one scan instead of one lookup per new stream
-                self._versions = dict(self._cursor.execute(
-                    "SELECT stream_id, max(version) FROM events GROUP BY 1").fetchall())
-                self._versions_complete = True
+            if not self._heads_complete:  # one scan instead of one lookup per new stream
+                self._heads = {sid: (version, kind) for sid, version, kind in self._cursor.execute(
+                    f"SELECT stream_id, {HEAD_SQL} FROM events GROUP BY 1").fetchall()}
+                self._heads_complete = True
         batch = _Batch()
         self._batch.current, self._batch.flush_every = batch, flush_every
         try:
@@ -197,6 +233,14 @@ class GroupCommitWriter:
             self._batch.current = None
 
     # -- internals ----------------------------------------------------------------------------------
+    def _read_tail(self) -> tuple[int, str]:
+        position = self._cursor.execute("SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
+        return position, chain.last_hash(self._cursor)
+
+    def _forget_heads(self) -> None:
+        self._heads.clear()
+        self._heads_complete = False
+
     def _submit(self, request: _Request) -> None:
         batch = getattr(self._batch, "current", None)
         if batch is not None:
@@ -211,19 +255,23 @@ class GroupCommitWriter:
             raise request.error
 
     def _add_to_batch(self, batch: _Batch, request: _Request) -> None:
-        if request.stream_id is not None:
-            sid = request.stream_id
-            if sid not in batch.versions:
-                with self._write_lock:
-                    batch.versions[sid] = self._load_versions([sid])[sid]
-            actual = batch.versions[sid]
-            if request.expected_version not in (ANY_VERSION, actual):
-                raise ConcurrencyError(sid, request.expected_version, actual)
-            batch.versions[sid] = actual + len(request.events)
-            stored = [StoredEvent(0, e.event_id, sid, request.stream_type or "", actual + i + 1, e.event_type,
-                                  e.schema_version, e.data, e.metadata, e.occurred_at or utcnow(), utcnow())
-                      for i, e in enumerate(request.events)]
-            request.result = AppendResult(sid, stored, actual + len(request.events))
+        missing = [a.stream_id for a in request.appends if a.stream_id not in batch.heads]
+        if missing:
+            with self._write_lock:
+                batch.heads.update(self._load_heads(missing))
+        trial: dict[str, tuple[int, str | None]] = {}
+        results = []
+        for a in request.appends:
+            actual, kind = trial.get(a.stream_id, batch.heads[a.stream_id])
+            _refuse_mismatch(a, actual, kind)
+            now = utcnow()
+            stored = [StoredEvent(0, e.event_id, a.stream_id, a.stream_type, actual + i + 1, e.event_type,
+                                  e.schema_version, e.data, e.metadata, e.occurred_at or now, now)
+                      for i, e in enumerate(a.events)]
+            trial[a.stream_id] = (actual + len(stored), kind or a.stream_type)
+            results.append(AppendResult(a.stream_id, stored, actual + len(stored)))
+        batch.heads.update(trial)
+        request.results = results
         batch.requests.append(request)
         if len(batch.requests) >= self._batch.flush_every:
             self._commit_batch_requests(batch.requests)
@@ -245,17 +293,17 @@ class GroupCommitWriter:
         if requests:
             self._commit(requests)
 
-    def _load_versions(self, stream_ids: Iterable[str]) -> dict[str, int]:
-        missing = [s for s in set(stream_ids) if s not in self._versions]
-        if missing and self._versions_complete:
-            self._versions.update(dict.fromkeys(missing, 0))
+    def _load_heads(self, stream_ids: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        missing = [s for s in set(stream_ids) if s not in self._heads]
+        if missing and self._heads_complete:
+            self._heads.update(dict.fromkeys(missing, (0, None)))
         elif missing:
-            found = dict(self._cursor.execute(
-                "SELECT stream_id, max(version) FROM events WHERE stream_id IN (SELECT unnest(?)) GROUP BY 1",
-                [missing]).fetchall())
+            found = {sid: (version, kind) for sid, version, kind in self._cursor.execute(
+                f"SELECT stream_id, {HEAD_SQL} FROM events WHERE stream_id IN (SELECT unnest(?)) GROUP BY 1",
+                [missing]).fetchall()}
             for s in missing:
-                self._versions[s] = found.get(s, 0)
-        return {s: self._versions[s] for s in stream_ids}
+                self._heads[s] = found.get(s, (0, None))
+        return {s: self._heads[s] for s in stream_ids}
 
     def _existing_ids(self, ids: list[str]) -> set[str]:
         if not ids:
@@ -273,44 +321,34 @@ class GroupCommitWriter:
         transaction fails, it is retried with the ids checked, and then request by request.
         """
         try:
-            versions = self._load_versions([r.stream_id for r in requests if r.stream_id])
-            existing = self._existing_ids([e.event_id for r in requests for e in r.events]) if check_ids else set()
+            heads = self._load_heads([a.stream_id for r in requests for a in r.appends])
+            existing = (self._existing_ids([e.event_id for r in requests for a in r.appends for e in a.events])
+                        if check_ids else set())
         except duckdb.Error as e:
             for r in requests:
                 r.error, r.done = EsEngineError(f"The store could not be read: {e}"), True
             return
-        planned = dict(versions)
+        planned = dict(heads)
         position = self._next_position
         now = utcnow()
-        accepted: list[tuple[_Request, list[StoredEvent]]] = []
+        accepted: list[tuple[_Request, list[AppendResult]]] = []
         for r in requests:
-            fresh = [e for e in r.events if e.event_id not in existing]
-            stored: list[StoredEvent] = []
-            if r.stream_id is not None:
-                actual = planned[r.stream_id]
-                if r.expected_version not in (ANY_VERSION, actual) and len(fresh) == len(r.events) and r.events:
-                    if not check_ids:  # perhaps a retried command whose events are already stored
-                        known = self._existing_ids([e.event_id for e in r.events])
-                        fresh = [e for e in fresh if e.event_id not in known]
-                    if len(fresh) == len(r.events):
-                        r.error, r.done = ConcurrencyError(r.stream_id, r.expected_version, actual), True
-                        continue
-                if r.events and not fresh:
-                    r.result, r.done = AppendResult(r.stream_id, [], actual), True  # a retry: a no-op
-                    continue
-                for i, e in enumerate(fresh):
-                    stored.append(StoredEvent(
-                        position + i, e.event_id, r.stream_id, r.stream_type or "", actual + i + 1,
-                        e.event_type, e.schema_version, e.data, e.metadata,
-                        as_utc_naive(e.occurred_at) if e.occurred_at else now, now))
-                position += len(stored)
-                planned[r.stream_id] = actual + len(stored)
-                existing.update(e.event_id for e in fresh)
-            accepted.append((r, stored))
+            try:
+                results, after = self._plan(r, planned, existing, position, now, check_ids)
+            except (ConcurrencyError, WrongStreamType) as e:
+                r.error, r.done = e, True
+                continue
+            for res in results:
+                position += len(res.events)
+                existing.update(e.event_id for e in res.events)
+            planned.update(after)
+            accepted.append((r, results))
         if not accepted:
             return
+        events = [e for _, results in accepted for res in results for e in res.events]
+        hashes = chain.event_digests(events, self._last_hash, _json) if events else []
         try:
-            self._in_transaction(lambda cur: self._write(cur, accepted))
+            self._in_transaction(lambda cur: self._write(cur, accepted, events, hashes))
         except Exception as e:  # noqa: BLE001 - retried or translated below
             self._resync()
             if not check_ids:
@@ -320,37 +358,63 @@ class GroupCommitWriter:
                     self._commit([r], check_ids=True)
             else:
                 r = accepted[0][0]
-                r.error, r.done = self._translate(e, r, versions), True
+                r.error, r.done = self._translate(e, r, heads), True
             return
         self._next_position = position
-        self._versions.update(planned)
+        if hashes:
+            self._last_hash = hashes[-1]
+        self._heads.update(planned)
         self.commits += 1
-        for r, stored in accepted:
-            r.result = AppendResult(r.stream_id or "", stored, planned.get(r.stream_id, 0) if r.stream_id else 0)
-            r.done = True
+        for r, results in accepted:
+            r.results, r.done = results, True
+
+    def _plan(self, r: _Request, planned: dict[str, tuple[int, str | None]], existing: set[str], position: int,
+              now: datetime, check_ids: bool) -> tuple[list[AppendResult], dict[str, tuple[int, str | None]]]:
+        """The events of one request as they would be stored; raises if any of its appends is refused."""
+        trial: dict[str, tuple[int, str | None]] = {}
+        results = []
+        for a in r.appends:
+            actual, kind = trial.get(a.stream_id, planned[a.stream_id])
+            _refuse_mismatch(a, actual, kind, check_version=False)
+            fresh = [e for e in a.events if e.event_id not in existing]
+            if a.expected_version not in (ANY_VERSION, actual) and len(fresh) == len(a.events) and a.events:
+                if not check_ids:  # perhaps a retried command whose events are already stored
+                    known = self._existing_ids([e.event_id for e in a.events])
+                    fresh = [e for e in fresh if e.event_id not in known]
+                if len(fresh) == len(a.events):
+                    raise ConcurrencyError(a.stream_id, a.expected_version, actual)
+            stored = [StoredEvent(position + i, e.event_id, a.stream_id, a.stream_type, actual + i + 1,
+                                  e.event_type, e.schema_version, e.data, e.metadata,
+                                  as_utc_naive(e.occurred_at) if e.occurred_at else now, now)
+                      for i, e in enumerate(fresh)]
+            position += len(stored)
+            trial[a.stream_id] = (actual + len(stored), kind or (a.stream_type if stored else None))
+            results.append(AppendResult(a.stream_id, stored, actual + len(stored)))
+        return results, trial
 
     def _resync(self) -> None:
         """After a failed commit, forget what may be stale: someone else may have written."""
-        self._versions.clear()
-        self._versions_complete = False
-        self._next_position = self._cursor.execute(
-            "SELECT coalesce(max(position), 0) + 1 FROM events").fetchall()[0][0]
+        self._forget_heads()
+        self._next_position, self._last_hash = self._read_tail()
 
     @staticmethod
-    def _translate(error: Exception, r: _Request, versions: dict[str, int]) -> BaseException:
+    def _translate(error: Exception, r: _Request, heads: dict[str, tuple[int, str | None]]) -> BaseException:
         if isinstance(error, EsEngineError):
             return error
-        if isinstance(error, (duckdb.ConstraintException, duckdb.TransactionException)) and r.stream_id:
-            return ConcurrencyError(r.stream_id, r.expected_version, versions.get(r.stream_id, 0) + 1)
+        if isinstance(error, (duckdb.ConstraintException, duckdb.TransactionException)) and r.appends:
+            a = r.appends[0]
+            return ConcurrencyError(a.stream_id, a.expected_version, heads.get(a.stream_id, (0, None))[0] + 1)
         return EsEngineError(f"The events could not be stored ({type(error).__name__}: {error}). Nothing was written.")
 
-    def _write(self, cur: duckdb.DuckDBPyConnection, accepted: list[tuple[_Request, list[StoredEvent]]]) -> None:
-        events = [e for _, stored in accepted for e in stored]
+    def _write(self, cur: duckdb.DuckDBPyConnection, accepted: list[tuple[_Request, list[AppendResult]]],
+               events: list[StoredEvent], hashes: list[str]) -> None:
         if 0 < len(events) <= SMALL_INSERT:  # one prepared statement beats an Arrow round trip here
-            cur.execute("INSERT INTO events VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
-                        [v for e in events for v in (e.position, e.event_id, e.stream_id, e.stream_type, e.version,
-                                                     e.event_type, e.schema_version, _json(e.data),
-                                                     _json(e.metadata), e.occurred_at, e.recorded_at)])
+            cur.execute(f"INSERT INTO events ({COLUMNS}) VALUES "
+                        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
+                        [v for e, h in zip(events, hashes)
+                         for v in (e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type,
+                                   e.schema_version, _json(e.data), _json(e.metadata), e.occurred_at,
+                                   e.recorded_at, h)])
         elif events:
             table = pa.table({
                 "position": [e.position for e in events], "event_id": [e.event_id for e in events],
@@ -359,10 +423,11 @@ class GroupCommitWriter:
                 "schema_version": [e.schema_version for e in events],
                 "data": [_json(e.data) for e in events], "metadata": [_json(e.metadata) for e in events],
                 "occurred_at": [e.occurred_at for e in events], "recorded_at": [e.recorded_at for e in events],
+                "hash": hashes,
             }, schema=EVENT_SCHEMA)
             cur.register("_new_events", table)
             try:
-                cur.execute("INSERT INTO events SELECT * FROM _new_events")
+                cur.execute(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM _new_events")
             finally:
                 cur.unregister("_new_events")
         extra: dict[str, list[dict[str, Any]]] = {}
@@ -384,12 +449,27 @@ class GroupCommitWriter:
             return result
         except BaseException:
             cur.execute("ROLLBACK")
+            for hook in self.hooks:
+                getattr(hook, "rolled_back", lambda: None)()
             raise
 
 
+def _refuse_mismatch(a: StreamAppend, actual: int, kind: str | None, check_version: bool = True) -> None:
+    """Refuse an append to a stream of another type (and, in a batch, at another version)."""
+    if actual > 0 and kind and a.stream_type and kind != a.stream_type:
+        raise WrongStreamType(a.stream_id, a.stream_type, kind)
+    if check_version and a.expected_version not in (ANY_VERSION, actual):
+        raise ConcurrencyError(a.stream_id, a.expected_version, actual)
+
+
 def insert_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert a list of dicts into ``table`` by column name, as one Arrow statement."""
+    """Insert a list of dicts into ``table`` by column name (dicts and lists stored as JSON text)."""
     if not rows:
+        return
+    names = list(rows[0])
+    if len(rows) <= SMALL_INSERT and all(list(r) == names for r in rows):
+        insert_values(cur, table, names, [[_json(v) if isinstance(v, (dict, list)) else v for v in r.values()]
+                                          for r in rows])
         return
     data = pa.Table.from_pylist([{k: (_json(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}
                                  for row in rows])
@@ -399,3 +479,15 @@ def insert_rows(cur: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str,
         cur.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM _rows')
     finally:
         cur.unregister("_rows")
+
+
+def insert_values(cur: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list[Any]],
+                  placeholders: list[str] | None = None) -> None:
+    """Insert a few rows as ONE prepared statement (for a handful of rows this beats an Arrow round trip).
+
+    ``placeholders`` may wrap a column's parameter, e.g. ``json(?)`` to store JSON minified.
+    """
+    marks = "(" + ", ".join(placeholders or ["?"] * len(columns)) + ")"
+    names = ", ".join(f'"{c}"' for c in columns)
+    cur.execute(f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([marks] * len(rows)),
+                [v for row in rows for v in row])

@@ -13,6 +13,7 @@ from esengine.core.aggregate import Aggregate
 from esengine.core.events import EventRegistry, StoredEvent
 from esengine.core.repository import Repository
 from esengine.timetravel.generic_fold import fold_json, merge_data
+from esengine.timetravel.memory import History, histories
 
 
 class AggregateFold:
@@ -33,6 +34,9 @@ class AggregateFold:
     def load(self, version: int, use_snapshots: bool = True) -> tuple[Aggregate, int | None, list[str], StoredEvent | None]:
         """The aggregate at ``version`` (>= 1), the snapshot version used, load warnings, and the event
         at ``version`` when it was read on the way (None when a snapshot sits exactly there)."""
+        history = histories(self.repository).get(self.repository, self.stream_id, self.store)
+        if history is not None and version <= history.version:
+            return self._load_from_memory(history, version, use_snapshots)
         aggregate = self.repository.from_snapshot(self.stream_id, version) if use_snapshots else None
         if aggregate is None:
             aggregate = self.empty()
@@ -40,6 +44,17 @@ class AggregateFold:
         for event in events:
             self.apply(aggregate, event)
         return aggregate, aggregate.snapshot_version, list(aggregate.load_warnings), events[-1] if events else None
+
+    def _load_from_memory(self, history: History, version: int, use_snapshots: bool):
+        snapshot = history.snapshot_at_or_below(version) if use_snapshots else None
+        if snapshot is not None:
+            aggregate = self.aggregate_cls.from_snapshot(self.stream_id, *snapshot)
+        else:
+            aggregate = self.empty()
+        events = history.events[aggregate.version:version]
+        for event in events:
+            self.apply(aggregate, event)
+        return aggregate, aggregate.snapshot_version, [], events[-1] if events else None
 
     def apply(self, aggregate: Aggregate, event: StoredEvent) -> Aggregate:
         aggregate.apply(self.registry.to_domain(event))

@@ -61,8 +61,8 @@ def test_invalid_fields_get_a_message_each_and_nothing_is_written(app_env):
     send(at, "AddProduct")
     assert "refused" in at.error[0].value
     messages = " ".join(m.value for m in at.markdown)
-    assert "**name**: String should have at most 100 characters" in messages
-    assert "**price**: Input should be greater than 0" in messages
+    assert "**name**: is too long: at most 100 characters" in messages
+    assert "**price**: is too small: it must be more than 0" in messages
     assert event_count(app_env) == before
     assert at.dataframe[-1].value["outcome"][0] == "refused (ValidationError)"
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from esengine.application.messages import Command
+from esengine.application.messages import Command, rounded
 
 StreamRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
                                  description="Id of an existing stream")]
@@ -14,7 +14,7 @@ ExpectedVersion = Annotated[int | None, Field(default=None, ge=0, le=1_000_000,
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s'\";<>]+@[^@\s'\";<>]+\.[A-Za-z]{2,}$",
                              description="An email address like ana@example.com")]
-Price = Annotated[float, Field(gt=0, le=100_000, description="In euros, more than 0")]
+Price = Annotated[float, rounded(2), Field(gt=0, le=100_000, description="In euros, more than 0")]
 Quantity = Annotated[int, Field(ge=1, le=1000, description="How many, 1 to 1000")]
 
 
@@ -71,7 +71,7 @@ class ConfirmOrder(Command):
 class ReceivePayment(Command):
     title = "Receive a payment"
     order_id: StreamRef
-    amount: Annotated[float, Field(gt=0, le=10_000_000, description="Must equal the order total")]
+    amount: Annotated[float, rounded(2), Field(gt=0, le=10_000_000, description="Must equal the order total")]
     expected_version: ExpectedVersion = None
 
 

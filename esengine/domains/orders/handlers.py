@@ -7,12 +7,14 @@ from esengine.application.buses import CommandScope
 from esengine.domains.orders import commands as c
 from esengine.domains.orders.aggregates import Customer, Order, Product
 from esengine.domains.orders.events import LineItem
-from esengine.errors import ConcurrencyError, NotFound, ValidationError
+from esengine.errors import ConcurrencyError, NotFound, ValidationError, WrongStreamType
 
 
 def _load(scope: CommandScope, aggregate_type: str, stream_id: str, what: str, expected: int | None = None):
     try:
         aggregate = scope.repository(aggregate_type).load(stream_id)
+    except WrongStreamType:
+        raise
     except NotFound:
         raise NotFound(f"There is no {what} '{stream_id}'. Pick an existing one.") from None
     if expected is not None and aggregate.version != expected:

@@ -1,0 +1,100 @@
+"""Aggregates kept in memory never serve a stale state after another writer moved the stream (issue 14)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from esengine.core.events import NewEvent
+from esengine.errors import DomainRuleViolation
+from esengine.store.writer import ANY_VERSION
+
+
+def _products(engine, n=3):
+    return [engine.commands.submit("AddProduct", {"name": f"Tea {i}", "price": 10.0 + i}).value for i in range(n)]
+
+
+def _fresh(engine, product):
+    """The state folded from the store, bypassing every cache and snapshot."""
+    return engine.repository("product").load(product, use_snapshots=False).state
+
+
+def _direct_append(engine, product, price):
+    """Another writer: an event appended without the repository (as the consistency demo or a script does)."""
+    engine.store.append(product, [NewEvent("ProductPriceChanged", {"product_id": product, "old_price": None,
+                                                                   "new_price": price}, schema_version=2)],
+                        ANY_VERSION, "product")
+
+
+def test_a_direct_append_is_seen_by_the_next_load(engine):
+    product, = _products(engine, 1)
+    repo = engine.repository("product")
+    assert repo.load(product).state.price == 10.0  # now kept in memory
+    _direct_append(engine, product, 42.0)
+    assert repo.load(product).state.price == 42.0
+
+
+def test_a_command_from_another_thread_is_seen_by_the_next_load(engine):
+    product, = _products(engine, 1)
+    repo = engine.repository("product")
+    repo.load(product)
+    worker = threading.Thread(target=lambda: engine.commands.submit(
+        "ChangeProductPrice", {"product_id": product, "new_price": 7.5}))
+    worker.start()
+    worker.join()
+    assert repo.load(product).state.price == 7.5
+
+
+def test_a_loaded_aggregate_cannot_change_what_the_next_load_gets(engine):
+    product, = _products(engine, 1)
+    repo = engine.repository("product")
+    first = repo.load(product)
+    first.state.price = 999.0  # a careless caller
+    assert repo.load(product).state.price == 10.0
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["command", "thread", "direct", "load", "import"]),
+                                st.integers(0, 2), st.integers(1, 400)), min_size=1, max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_cached_and_uncached_loads_agree_under_random_interleavings(engine, operations):
+    products = _products(engine)
+    repo = engine.repository("product")
+    for kind, i, cents in operations:
+        product, price = products[i], cents / 100 + 0.005 * (kind == "direct")
+        try:
+            if kind == "command":
+                engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": price})
+            elif kind == "thread":
+                worker = threading.Thread(target=engine.commands.submit, args=(
+                    "ChangeProductPrice", {"product_id": product, "new_price": price}))
+                worker.start()
+                worker.join()
+            elif kind == "direct":
+                _direct_append(engine, product, price)
+            elif kind == "import":
+                engine.writer.bulk_load(lambda cur, first: 0)  # a bulk path: the writer forgets what it knew
+        except DomainRuleViolation:
+            pass  # the same price again: refused, nothing written
+        for p in products:
+            cached = repo.load(p)
+            assert cached.state == _fresh(engine, p)
+            assert cached.version == engine.store.current_version(p)
+
+
+@pytest.mark.parametrize("use_batch", [False, True])
+def test_commands_in_a_batch_and_outside_agree_with_the_store(engine, use_batch):
+    product, = _products(engine, 1)
+    if use_batch:
+        with engine.batch():
+            for cents in (101, 202, 303):
+                engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": cents / 100})
+    else:
+        for cents in (101, 202, 303):
+            engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": cents / 100})
+    assert engine.repository("product").load(product).state == _fresh(engine, product)
+    assert _fresh(engine, product).price == 3.03
