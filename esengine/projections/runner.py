@@ -95,8 +95,10 @@ class ProjectionRunner:
                 cp.update(cur, projection.name, projection.version, position=0, error=None, error_position=None,
                           status=cp.RUNNING if state.live else cp.NEW)
             return cp.read(cur, projection.name, projection.version)
-        if self._writer.run(setup).status == cp.RUNNING:
+        if self._writer.run(setup).status == cp.RUNNING and mode == INLINE:
             self.catch_up(projection.name, projection.version)
+        # an asynchronous one is caught up by the worker (or catch_up_async), so opening a large store that
+        # lags behind is immediate; its readers fall back to the events until it has caught up
 
     def projection(self, name: str, version: int | None = None) -> Projection:
         """The registered projection ``name`` at ``version`` (default: the live version)."""
