@@ -121,10 +121,11 @@ class CommandBus:
         scope = CommandScope(self._repositories, context)
         payload = command.model_dump(mode="json")
         try:
-            value = handler(command, scope)
-            stream_id = next(iter(scope.stream_ids), value if isinstance(value, str) else None)
-            scope.commit(self._writer, {"command_log": [self._log_row(command.type_name(), payload, context,
-                                                                      stream_id, None)]})
+            with self._writer.preparing():
+                value = handler(command, scope)
+                stream_id = next(iter(scope.stream_ids), value if isinstance(value, str) else None)
+                log_row = self._log_row(command.type_name(), payload, context, stream_id, None)
+            scope.commit(self._writer, {"command_log": [log_row]})
         except (DomainRuleViolation, ConcurrencyError, ValidationError, NotFound) as e:
             self._writer.write_rows({"command_log": [self._log_row(command.type_name(), payload, context, None, e)]})
             raise

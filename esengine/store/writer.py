@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from esengine.errors import ConcurrencyError, EsEngineError, ValidationError, Wr
 from esengine.store import chain
 
 SMALL_INSERT = 16
+GROUP_WAIT = 0.004
+"""Seconds a commit may wait for other commands in flight to join it (only when there are some)."""
 ANY_VERSION = -1
 """Pass as ``expected_version`` to append without a concurrency check (imports, follow-up events)."""
 
@@ -105,7 +108,9 @@ class GroupCommitWriter:
         self._cursor = connection.cursor()
         self._write_lock = threading.Lock()
         self._queue_lock = threading.Lock()
+        self._queued = threading.Condition(self._queue_lock)
         self._queue: list[_Request] = []
+        self._in_flight = 0  # commands being prepared on other threads (see :meth:`preparing`)
         self._heads: dict[str, tuple[int, str | None]] = {}  # stream -> (version, stream type)
         self._heads_complete = False  # True when _heads holds every stream (unknown ones are new)
         self._next_position, self._last_hash = self._read_tail()
@@ -248,9 +253,18 @@ class GroupCommitWriter:
             return
         with self._queue_lock:
             self._queue.append(request)
-        with self._write_lock:
-            if not request.done:
-                self._flush_queue_locked()
+            self._queued.notify_all()
+        while True:  # lead a commit when the lock is free; else wait to be committed by the leader
+            if self._write_lock.acquire(blocking=False):
+                try:
+                    if not request.done:
+                        self._flush_queue_locked()
+                finally:
+                    self._write_lock.release()
+            with self._queue_lock:
+                if request.done:
+                    break
+                self._queued.wait(0.05)
         if request.error is not None:
             raise request.error
 
@@ -287,11 +301,37 @@ class GroupCommitWriter:
             if r.error is not None:
                 raise r.error
 
+    @contextmanager
+    def preparing(self) -> Iterator[None]:
+        """Around the preparation of a command: while several are in flight, a commit waits up to
+        :data:`GROUP_WAIT` seconds for the others to queue, so they share one commit (group commit)."""
+        with self._queue_lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._queue_lock:
+                self._in_flight -= 1
+                self._queued.notify_all()
+
     def _flush_queue_locked(self) -> None:
         with self._queue_lock:
+            if self._queue and self._in_flight:  # others are about to queue: let them join this commit
+                deadline = time.monotonic() + GROUP_WAIT
+                while self._in_flight and (left := deadline - time.monotonic()) > 0:
+                    self._queued.wait(left)
             requests, self._queue = self._queue, []
         if requests:
-            self._commit(requests)
+            try:
+                self._commit(requests)
+            except BaseException as e:
+                for r in requests:  # never leave a waiting thread without an answer
+                    if not r.done:
+                        r.error, r.done = EsEngineError(f"The events could not be stored ({e}). Nothing was written."), True
+                raise
+            finally:
+                with self._queue_lock:
+                    self._queued.notify_all()  # wake the requests' threads: they are done
 
     def _load_heads(self, stream_ids: Iterable[str]) -> dict[str, tuple[int, str | None]]:
         missing = [s for s in set(stream_ids) if s not in self._heads]
