@@ -7,7 +7,9 @@ gets it from the table on demand, so a projection's ``keys`` is an optimisation,
 """
 from __future__ import annotations
 
+import copy
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Iterable
@@ -72,11 +74,16 @@ class RowSet:
         self._loader = loader
         self.rows: dict[str, dict[Any, dict[str, Any] | None]] = {name: {} for name in tables}
         self.dirty: dict[str, set[Any]] = {name: set() for name in tables}
+        self.stored: dict[str, set[Any]] = {name: set() for name in tables}  # keys with a row in the table
+        self.checked: dict[str, set[Any]] = {name: set() for name in tables}  # keys whose row was looked up
 
     def get(self, table: str, key: Any) -> dict[str, Any] | None:
         known = self.rows[table]
         if key not in known and self._loader is not None and key is not None:
             known[key] = self._loader(table, key)  # not preloaded: read it now rather than miss it
+            self.checked[table].add(key)
+            if known[key] is not None:
+                self.stored[table].add(key)
         return known.get(key)
 
     def put(self, table: str, row: dict[str, Any]) -> None:
@@ -87,6 +94,30 @@ class RowSet:
     def delete(self, table: str, key: Any) -> None:
         self.rows[table][key] = None
         self.dirty[table].add(key)
+
+
+class RowCache:
+    """Read-model rows kept in memory between the inline batches of one projection version.
+
+    The runner keeps one per inline projection version and drops it whenever anything else may have
+    written those tables (another checkpoint write, a rolled-back transaction); between those, the
+    inline batches are the tables' only writer, so what they wrote is what the tables hold. Rows are
+    copied in and out; ``None`` records a key known to be absent.
+    """
+
+    def __init__(self, capacity: int = 50_000):
+        self.capacity = capacity
+        self._tables: dict[str, OrderedDict[Any, dict[str, Any] | None]] = {}
+
+    def known(self, table: str) -> OrderedDict:
+        return self._tables.setdefault(table, OrderedDict())
+
+    def remember(self, table: str, key: Any, row: dict[str, Any] | None) -> None:
+        rows = self.known(table)
+        rows[key] = copy.deepcopy(row)
+        rows.move_to_end(key)
+        while len(rows) > self.capacity:
+            rows.popitem(last=False)
 
 
 class Projection:
@@ -168,9 +199,10 @@ class Projection:
         raise NotImplementedError
 
     def apply_batch(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent],
-                    version: int | None = None, scratch: str | None = None) -> None:
+                    version: int | None = None, scratch: str | None = None, cache: RowCache | None = None) -> None:
         """Apply events to the read-model tables of ``version`` through ``cur`` (caller owns the transaction).
 
+        ``cache`` (inline batches only) serves rows read or written by earlier batches without a query.
         Raises :class:`ProjectionHandlerFailed` naming the first event whose handler raised; then
         nothing of this batch has been written, so the caller can apply the events before it.
         """
@@ -179,7 +211,7 @@ class Projection:
             return
         tables = {t.name: t for t in self.tables}
         physical = {name: self.table_name(name, version, scratch) for name in tables}
-        rows = RowSet(tables, lambda table, key: _load_one(cur, tables[table], physical[table], key))
+        rows = RowSet(tables, lambda table, key: _load_one(cur, tables[table], physical[table], key, cache))
         wanted: dict[str, set[Any]] = {name: set() for name in tables}
         for event in relevant:
             try:
@@ -189,7 +221,7 @@ class Projection:
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in wanted.items():
             if keys:
-                _load(cur, tables[name], physical[name], keys, rows)
+                _load(cur, tables[name], physical[name], keys, rows, cache)
         for event in relevant:
             try:
                 self._handlers[event.event_type](self, event, rows)
@@ -197,7 +229,7 @@ class Projection:
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in rows.dirty.items():
             if keys:
-                _store(cur, tables[name], physical[name], keys, rows)
+                _store(cur, tables[name], physical[name], keys, rows, cache)
 
 
 def _dicts(result) -> list[dict[str, Any]]:
@@ -212,37 +244,81 @@ def _decode(table: ReadModelTable, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _load(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
-    found = _dicts(cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)]))
+def _load(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet,
+          cache: RowCache | None = None) -> None:
     known = rows.rows[table.name]
-    known.update(dict.fromkeys(keys))  # absent keys are known to be absent: no second look
-    for row in found:
-        known[row[table.key]] = _decode(table, row)
+    if cache is not None:
+        kept = cache.known(table.name)
+        for key in [k for k in keys if k in kept]:
+            known[key] = copy.deepcopy(kept[key])
+        keys = {k for k in keys if k not in kept}
+    if keys:
+        found = _dicts(cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))',
+                                   [list(keys)]))
+        known.update(dict.fromkeys(keys))  # absent keys are known to be absent: no second look
+        for row in found:
+            known[row[table.key]] = _decode(table, row)
+        if cache is not None:
+            for key in keys:
+                cache.remember(table.name, key, known[key])
+    rows.stored[table.name].update(k for k, row in known.items() if row is not None)
+    rows.checked[table.name].update(known)
 
 
-def _load_one(cur, table: ReadModelTable, physical: str, key: Any) -> dict[str, Any] | None:
+def _load_one(cur, table: ReadModelTable, physical: str, key: Any, cache: RowCache | None = None
+              ) -> dict[str, Any] | None:
+    if cache is not None and key in (kept := cache.known(table.name)):
+        return copy.deepcopy(kept[key])
     found = _dicts(cur.execute(f'SELECT * FROM "{physical}" WHERE "{table.key}" = ?', [key]))
-    return _decode(table, found[0]) if found else None
+    row = _decode(table, found[0]) if found else None
+    if cache is not None:
+        cache.remember(table.name, key, row)
+    return row
 
 
-def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet) -> None:
-    cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)])
-    live = [rows.rows[table.name][k] for k in keys if rows.rows[table.name].get(k) is not None]
-    if not live:
-        return
+def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowSet,
+           cache: RowCache | None = None) -> None:
+    changed = rows.rows[table.name]
+    if cache is not None:
+        for key in keys:
+            cache.remember(table.name, key, changed.get(key))
     json_cols = table.json_columns
     names = [c for c, _ in table.columns]
-    if len(live) <= SMALL_INSERT:
-        insert_values(cur, physical, names,
-                      [[json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c) for c in names]
-                       for r in live],
-                      ["json(?)" if t == "JSON" else "?" for _, t in table.columns])
+
+    def value(row: dict[str, Any], c: str) -> Any:
+        v = row.get(c)
+        return json.dumps(v) if c in json_cols and v is not None else v
+    stored = rows.stored[table.name]
+    updates = [k for k in keys if k in stored and changed.get(k) is not None]
+    if len(updates) <= 2 and len(keys) <= SMALL_INSERT and keys <= rows.checked[table.name]:
+        # a command's few rows, each known to be in the table or not: no Arrow, no rewrite
+        for key in updates:  # an UPDATE in place is the cheapest statement for a row that stays
+            _update(cur, table, physical, changed[key], value)
+        gone = [k for k in keys if k in stored and changed.get(k) is None]
+        if gone:
+            cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [gone])
+        new = [changed[k] for k in keys if k not in stored and changed.get(k) is not None]
+        if new:
+            insert_values(cur, physical, names, [[value(r, c) for c in names] for r in new],
+                          ["json(?)" if t == "JSON" else "?" for _, t in table.columns])
         return
-    data = pa.Table.from_pylist(
-        [{c: (json.dumps(r.get(c)) if c in json_cols and r.get(c) is not None else r.get(c)) for c in names}
-         for r in live], schema=table.arrow_schema())
+    cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)])
+    live = [changed[k] for k in keys if changed.get(k) is not None]
+    if not live:
+        return
+    data = pa.Table.from_pylist([{c: value(r, c) for c in names} for r in live], schema=table.arrow_schema())
     cur.register("_rm_rows", data)
     try:
         cur.execute(f'INSERT INTO "{physical}" SELECT {table.select_from("_rm_rows")}')
     finally:
         cur.unregister("_rm_rows")
+
+
+def _update(cur, table: ReadModelTable, physical: str, row: dict[str, Any],
+            value: Callable[[dict[str, Any], str], Any]) -> None:
+    others = [(c, t) for c, t in table.columns if c != table.key]
+    if not others:
+        return
+    sets = ", ".join(f'"{c}" = json(?)' if t == "JSON" else f'"{c}" = ?' for c, t in others)
+    cur.execute(f'UPDATE "{physical}" SET {sets} WHERE "{table.key}" = ?',
+                [value(row, c) for c, _ in others] + [row[table.key]])

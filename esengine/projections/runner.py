@@ -20,7 +20,7 @@ import pandas as pd
 from esengine.core.events import StoredEvent
 from esengine.errors import EsEngineError, NotFound
 from esengine.projections import checkpoints as cp
-from esengine.projections.base import Projection, ProjectionHandlerFailed
+from esengine.projections.base import Projection, ProjectionHandlerFailed, RowCache
 from esengine.projections.compare import Comparison, compare_tables
 from esengine.projections.worker import ProjectionWorker
 from esengine.store.event_store import EventStore
@@ -67,6 +67,7 @@ class ProjectionRunner:
         self._locks_lock = threading.Lock()
         self.worker = ProjectionWorker(self)
         self._inline_states: dict | None = None
+        self._row_caches: dict[tuple[str, int], RowCache] = {}
         self._inline_generation = -1
         writer.hooks.append(self)
 
@@ -127,6 +128,7 @@ class ProjectionRunner:
         states = self._inline_states if self._inline_generation == cp.generation() else None
         if states is None:
             states = cp.read_all(cur)
+            self._row_caches = {}  # what they remembered may be stale now
         for reg in self.registered.values():
             if reg.mode != INLINE:
                 continue
@@ -137,8 +139,9 @@ class ProjectionRunner:
                 todo = events
                 if state.position < events[0].position - 1:  # behind (e.g. after a bulk load): fill the gap first
                     todo = cp.read_events(cur, state.position, events[0].position - 1, None, p.event_types) + events
+                cache = self._row_caches.setdefault((reg.name, version), RowCache())
                 if not self._apply(cur, p, version, [e for e in todo if e.position > state.position],
-                                   events[-1].position):
+                                   events[-1].position, cache):
                     self._inline_states = None
                     return
                 states[(reg.name, version)] = replace(state, position=events[-1].position)
@@ -147,8 +150,10 @@ class ProjectionRunner:
     def rolled_back(self) -> None:
         """The append's transaction failed: what :meth:`apply_in_transaction` remembered is void."""
         self._inline_states = None
+        self._row_caches = {}
 
-    def _apply(self, cur, p: Projection, version: int, events: list[StoredEvent], upto: int | None = None) -> bool:
+    def _apply(self, cur, p: Projection, version: int, events: list[StoredEvent], upto: int | None = None,
+               cache: RowCache | None = None) -> bool:
         """Apply ``events`` and move the checkpoint to ``upto`` (default: the last event's position); on a poison
         event apply those before it and stop there."""
         if not events:
@@ -156,7 +161,7 @@ class ProjectionRunner:
                 cp.update(cur, p.name, version, position=upto)
             return True
         try:
-            p.apply_batch(cur, events, version)
+            p.apply_batch(cur, events, version, cache=cache) if cache is not None else p.apply_batch(cur, events, version)
         except ProjectionHandlerFailed as failed:
             bad = failed.event.position
             p.apply_batch(cur, [e for e in events if e.position < bad], version)

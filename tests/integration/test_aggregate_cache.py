@@ -98,3 +98,50 @@ def test_commands_in_a_batch_and_outside_agree_with_the_store(engine, use_batch)
             engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": cents / 100})
     assert engine.repository("product").load(product).state == _fresh(engine, product)
     assert _fresh(engine, product).price == 3.03
+
+
+SHOP_OPS = st.lists(st.tuples(st.sampled_from(["price", "order", "add", "confirm", "cancel", "fail", "rebuild"]),
+                              st.integers(0, 2), st.integers(1, 300)), min_size=1, max_size=20)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=SHOP_OPS)
+def test_the_inline_read_model_kept_in_memory_equals_a_replay_under_random_interleavings(engine, operations):
+    from esengine.errors import EsEngineError
+    from esengine.projections.runner import Side
+    submit = engine.commands.submit
+    customer = submit("RegisterCustomer", {"name": "Ana", "email": "ana@example.com"}).value
+    products = _products(engine)
+    orders = []
+    for kind, i, cents in operations:
+        try:
+            if kind == "price":
+                submit("ChangeProductPrice", {"product_id": products[i], "new_price": cents / 100})
+            elif kind == "order":
+                orders.append(submit("CreateOrder", {"customer_id": customer,
+                                                     "items": [{"product_id": products[i], "quantity": 1}]}).value)
+            elif kind in ("add", "confirm", "cancel") and orders:
+                order = orders[i % len(orders)]
+                payload = {"add": ("AddOrderItem", {"order_id": order, "product_id": products[i], "quantity": 2}),
+                           "confirm": ("ConfirmOrder", {"order_id": order}),
+                           "cancel": ("CancelOrder", {"order_id": order, "reason": "changed my mind"})}[kind]
+                submit(*payload)
+            elif kind == "fail" and orders:  # a commit that fails inside its transaction: nothing stays
+                hook = type("Broken", (), {"apply_in_transaction": staticmethod(
+                    lambda cur, events: (_ for _ in ()).throw(RuntimeError("disk full")))})()
+                engine.writer.hooks.append(hook)
+                try:
+                    submit("ChangeProductPrice", {"product_id": products[i], "new_price": cents / 100 + 0.01})
+                except EsEngineError:
+                    pass
+                finally:
+                    engine.writer.hooks.remove(hook)
+            elif kind == "rebuild":  # another writer of the read-model tables: what was kept is dropped
+                engine.projections.rebuild("orders", 2)
+                engine.projections.promote("orders", 2)
+        except (DomainRuleViolation, EsEngineError):
+            pass  # a rule refused it: nothing written
+    live = engine.projections.live_version("orders")
+    for table in ("orders", "products", "customers"):
+        result = engine.projections.compare("orders", table, Side(live), Side(live, "replay"))
+        assert (result.only_left_count, result.only_right_count, result.changed_rows_count) == (0, 0, 0), table
