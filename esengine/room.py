@@ -14,10 +14,12 @@ from __future__ import annotations
 import hmac
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
+import duckdb
 import pandas as pd
 
 from esengine.core.events import utcnow
@@ -97,10 +99,15 @@ class Room:
             raise EsEngineError("The room's database is being replaced already; wait for that to finish.")
         try:
             partial = build_database_file(self.path, demo=demo, events=self.demo_events)
-            with self._lock:
-                old, self._engine = self._engine, None
-                if old is not None:
-                    old.close()
+            with self._lock:  # sessions asking for the engine meanwhile wait for the new one
+                if self._engine is not None:
+                    try:
+                        _close_when_idle(self._engine)
+                    except EsEngineError:
+                        self._engine.projections.worker.start()  # the old database goes on as it was
+                        partial.unlink(missing_ok=True)
+                        raise
+                    self._engine = None
                 self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)  # the old file's, if any
                 os.replace(partial, self.path)
                 self.generation += 1
@@ -113,6 +120,21 @@ class Room:
             if self._engine is not None:
                 self._engine.close()
                 self._engine = None
+
+
+def _close_when_idle(engine: Engine, timeout: float = 30.0) -> None:
+    """Close an engine that other sessions may still be reading from: DuckDB refuses to close a connection while
+    one of its cursors runs a query, and those queries are short, so try again until they are done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            engine.close()
+            return
+        except duckdb.ResourceInUseException as e:
+            if time.monotonic() > deadline:
+                raise EsEngineError("The room's database is still busy after 30 s; nothing was replaced. "
+                                    "Try again in a moment.") from e
+            time.sleep(0.02)
 
 
 def command_feed(engine: Engine, since: datetime | None = None, stream_id: str | None = None,
