@@ -42,7 +42,7 @@ with plain_errors():
     cols[2].metric("Opened at (UTC)", f"{current.opened_at:%H:%M:%S}" if current.opened_at else "-",
                    help=f"Replaced {current.generation} time(s) since the app started.")
     locked_note()
-    with st.form("room_replace"):
+    with st.form("room_replace", clear_on_submit=True):  # every replacement is confirmed afresh
         choice = st.radio("Replace it with", list(CHOICES), format_func=CHOICES.get, key="room_choice")
         confirmed = st.checkbox(f"Yes, replace {engine.path.name} for everyone: what the room has done so far is gone.",
                                 key="room_confirm")
