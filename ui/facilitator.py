@@ -58,11 +58,12 @@ def locked_note() -> None:
     if not room().gate.enabled:
         st.info(HOW_TO_ENABLE)
     elif not unlocked():
-        st.caption("Rebuild, promote, drop, skip and poison events are the facilitator's: " + NEEDS_PASSPHRASE)
+        st.caption("Rebuild, promote, drop, skip and poison events are the facilitator's: they need the "
+                   "passphrase (in the sidebar).")
 
 
 def _feed_table(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(frame.rename(columns={"recorded_at": "recorded (UTC)", "error_kind": "refused as"}),
+    st.dataframe(frame.fillna("").rename(columns={"recorded_at": "recorded (UTC)", "error_kind": "refused as"}),
                  hide_index=True, key=key, column_config={"recorded (UTC)": st.column_config.DatetimeColumn(
                      format="HH:mm:ss")})
 
