@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from esengine.domains.orders.consistency_demo import consistency, place_demo_orders
+from esengine.domains.orders.consistency_demo import Consistency, consistency, place_demo_orders
+from ui.engine import get_engine, room
 from ui.feedback import plain_errors
 
 S = st.session_state
@@ -38,9 +39,15 @@ def consistency_panel(engine) -> None:
     st.fragment(_live_view, run_every="1s" if watch else None)(engine)
 
 
+@st.cache_data(ttl=1, max_entries=8, show_spinner=False)
+def _figures(db: str, generation: int, head: int) -> Consistency:
+    """Shared by every session watching: the room computes the figures at most once a second (and on each new event)."""
+    return consistency(get_engine())
+
+
 def _live_view(engine) -> None:
     with plain_errors():
-        now = consistency(engine)
+        now = _figures(str(engine.path), room().generation, engine.store.last_position())
         cols = st.columns(4)
         cols[0].metric("Units ever ordered: orders", f"{now.in_orders:,}", help="inline read model")
         cols[1].metric("Same count in daily_sales", f"{now.in_daily_sales:,}", help="asynchronous read model",

@@ -18,7 +18,7 @@ from esengine.application.context import CommandContext
 from esengine.core.events import NewEvent
 from esengine.domains.orders import commands as c
 from esengine.errors import NotFound
-from esengine.projections.checkpoints import STOPPED
+from esengine.projections import checkpoints as cp
 from esengine.store.writer import ANY_VERSION
 
 DEMO_USER = "projections-demo"
@@ -55,18 +55,22 @@ def place_demo_orders(engine, count: int = 5, seed: int | None = None) -> list[s
 
 
 def consistency(engine) -> Consistency:
-    """Both read models' count of units ever ordered, daily sales' lag and which of the two are stopped."""
+    """Both read models' count of units ever ordered, daily sales' lag and which of the two are stopped.
+
+    One statement (about 10 ms on the demo), since every watching session asks for it every second.
+    """
     runner, cur = engine.projections, engine.store.cursor()
-    status = runner.status()
-    live = status[status["live"] & status["projection"].isin([INLINE, ASYNC])].set_index("projection")
+    live = {name: state for (name, _), state in cp.read_all(cur).items() if state.live and name in (INLINE, ASYNC)}
     orders, sales = runner.live_table(INLINE, "orders"), runner.live_table(ASYNC, "product_days")
-    in_orders = cur.execute(
-        "SELECT coalesce(sum(list_sum(CAST(json_extract(items, '$[*].quantity') AS BIGINT[]))), 0) "
-        f'FROM "{orders}"').fetchall()[0][0]
-    in_sales = cur.execute(f'SELECT coalesce(sum(units), 0) FROM "{sales}"').fetchall()[0][0]
-    lag = live.loc[ASYNC]
-    return Consistency(int(in_orders), int(in_sales), int(lag["lag_events"]), int(lag["lag_seconds"] or 0),
-                       tuple(name for name, row in live.iterrows() if row["status"] == STOPPED))
+    in_orders, in_sales, head, lag_seconds = cur.execute(f"""
+        SELECT (SELECT coalesce(sum(list_sum(CAST(json_extract(items, '$[*].quantity') AS BIGINT[]))), 0)
+                FROM "{orders}"),
+               (SELECT coalesce(sum(units), 0) FROM "{sales}"),
+               (SELECT coalesce(max(position), 0) FROM events),
+               (SELECT date_diff('second', min(recorded_at), now()::TIMESTAMP) FROM events WHERE position = ? + 1)
+        """, [live[ASYNC].position]).fetchall()[0]
+    return Consistency(int(in_orders), int(in_sales), head - live[ASYNC].position, int(lag_seconds or 0),
+                       tuple(name for name, state in sorted(live.items()) if state.status == cp.STOPPED))
 
 
 def append_malformed_event(engine) -> int:
