@@ -12,13 +12,18 @@ PACE_LABELS = {"normal": "Normal: every 2 s, up to 1,000 events", "slow": "Slow:
                "paused": "Paused: nothing is applied, the lag grows", "custom": "Custom (set elsewhere)"}
 
 
+def _set_pace(key: str) -> None:
+    if S[key] != "custom":
+        get_engine().projections.worker.set_pace(S[key])  # the room's engine now (a reset may have replaced it)
+
+
 def worker_pace(engine, key: str) -> None:
     """The room's worker pace: a change applies to everyone, and every session shows the pace it runs at."""
     worker = engine.projections.worker
     S[key] = worker.pace  # what the worker runs at now, which another session may have changed
     st.radio("Worker pace (for the whole room)", [p for p in PACE_LABELS if p != "custom" or worker.pace == p],
              format_func=PACE_LABELS.get, key=key, horizontal=True,
-             on_change=lambda: worker.set_pace(S[key]) if S[key] != "custom" else None,
+             on_change=_set_pace, args=(key,),
              help="Slow it down, or pause it, so the lag after a command stays visible; then watch it drain.")
 
 
