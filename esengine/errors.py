@@ -144,3 +144,7 @@ class QueryRejected(EsEngineError):
 
 class SnapshotCorrupt(EsEngineError):
     """A stored snapshot could not be read; it is ignored and the state is rebuilt from events."""
+
+
+class NotPermitted(EsEngineError):
+    """A facilitator's action (reset, promote, drop, ...) was asked for without the facilitator's passphrase."""

@@ -4,6 +4,7 @@ import streamlit as st
 
 from esengine.domains.orders.consistency_demo import append_malformed_event
 from ui.engine import get_engine
+from ui.facilitator import NEEDS_PASSPHRASE, authorize, locked_note, passphrase_box, unlocked
 from ui.feedback import plain_errors
 from ui.projection_compare import comparison_panel
 from ui.projection_demo import consistency_panel
@@ -18,8 +19,10 @@ st.caption("A projection turns events into read-model tables that queries read. 
            "live one, compared with it, then promoted.")
 
 
-def run_action(label: str, action, *args) -> None:
-    """Run one engine call, remember its outcome for the next run, and redraw the page."""
+def run_action(label: str, action, *args, facilitator: str | None = None) -> None:
+    """Run one engine call (a ``facilitator`` action only with the passphrase), remember its outcome, redraw."""
+    if facilitator:
+        authorize(facilitator)
     result = action(*args)
     st.session_state["proj_flash"] = label if result is None else f"{label} ({result:,} events applied)."
     st.rerun()
@@ -42,9 +45,11 @@ def version_panel(engine, name: str, row) -> None:
     elif pd.notna(row["error"]):
         st.caption(f"Last error: {row['error']}")
     cols = st.columns(5)
-    key = f"proj_{name}_v{version}"
-    if cols[0].button("Rebuild", key=f"{key}_rebuild", disabled=bool(row["live"]),
-                      help="Empty this version's tables and apply every event again (the live one cannot be)."):
+    key, locked = f"proj_{name}_v{version}", not unlocked()
+    if cols[0].button("Rebuild", key=f"{key}_rebuild", disabled=bool(row["live"]) or locked,
+                      help="Empty this version's tables and apply every event again (the live one cannot be). "
+                           + NEEDS_PASSPHRASE):
+        authorize("rebuild a projection version")
         bar = st.progress(0.0, text="Rebuilding...")
         done = runner.rebuild(name, version, progress=lambda d, t: bar.progress(
             min(d / max(t, 1), 1.0), text=f"Rebuilding: {d:,} of {t:,} events"))
@@ -52,17 +57,20 @@ def version_panel(engine, name: str, row) -> None:
     if cols[1].button("Catch up", key=f"{key}_catch_up", disabled=row["status"] not in ("running", "rebuilding")
                       or not row["lag_events"], help="Apply the events after the checkpoint now."):
         run_action(f"Version {version} of {name} caught up", runner.catch_up, name, version)
-    if cols[2].button("Promote", key=f"{key}_promote", disabled=bool(row["live"]),
-                      help="Make this version the one queries read; the old one stays until dropped."):
-        run_action(f"Version {version} of {name} is live now", runner.promote, name, version)
-    if cols[3].button("Drop", key=f"{key}_drop", disabled=bool(row["live"]) or row["status"] == "new",
-                      help="Delete this version's tables (not the live one). It can be rebuilt later."):
-        run_action(f"The tables of version {version} of {name} were dropped", runner.drop, name, version)
+    if cols[2].button("Promote", key=f"{key}_promote", disabled=bool(row["live"]) or locked,
+                      help="Make this version the one queries read; the old one stays until dropped. " + NEEDS_PASSPHRASE):
+        run_action(f"Version {version} of {name} is live now", runner.promote, name, version,
+                   facilitator="promote a projection version")
+    if cols[3].button("Drop", key=f"{key}_drop", disabled=bool(row["live"]) or row["status"] == "new" or locked,
+                      help="Delete this version's tables (not the live one). It can be rebuilt later. " + NEEDS_PASSPHRASE):
+        run_action(f"The tables of version {version} of {name} were dropped", runner.drop, name, version,
+                   facilitator="drop a projection version")
     if row["status"] == "stopped":
         if cols[4].button("Retry", key=f"{key}_retry"):
             run_action(f"Version {version} of {name} retried", runner.retry, name, version)
-        if cols[4].button("Skip the event", key=f"{key}_skip"):
-            run_action(f"The poison event was skipped; version {version} of {name} went on", runner.skip, name, version)
+        if cols[4].button("Skip the event", key=f"{key}_skip", disabled=locked, help=NEEDS_PASSPHRASE):
+            run_action(f"The poison event was skipped; version {version} of {name} went on", runner.skip, name, version,
+                       facilitator="skip a poison event")
 
 
 def poison_demo(engine) -> None:
@@ -70,14 +78,15 @@ def poison_demo(engine) -> None:
         st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
                  "projection's handler fails on it and stops there, recorded with the error, while the store "
                  "and the other projections go on. The event stays in the history: skip it afterwards.")
-        if st.button("Append a malformed event", key="proj_poison"):
+        if st.button("Append a malformed event", key="proj_poison", disabled=not unlocked(), help=NEEDS_PASSPHRASE):
+            authorize("append a poison event")
             run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}", lambda: None)
 
 
 with plain_errors():
     engine = get_engine()
     runner = engine.projections
-    runner.worker.start()  # asynchronous projections run behind the writes from the first visit of this page on
+    passphrase_box()
     if message := st.session_state.pop("proj_flash", None):
         st.success(message)
     status = runner.status()
@@ -97,6 +106,7 @@ with plain_errors():
         st.markdown(f"**{name}** runs **{reg.mode}**: " + (
             "updated in the same transaction as each append, so it never lags." if reg.mode == "inline" else
             "updated behind the writes by the background worker, so it lags a little after each command."))
+        locked_note()
         for _, row in status[status["projection"] == name].iterrows():
             with st.container(border=True):
                 version_panel(engine, name, row)

@@ -18,6 +18,7 @@ PAGES = [
     ("pages/analytics.py", "Analytics", ":material/bar_chart:"),
     ("pages/temporal_queries.py", "Temporal queries", ":material/schedule:"),
     ("pages/import_export.py", "Import & export", ":material/upload_file:"),
+    ("pages/facilitator.py", "Facilitator", ":material/groups:"),
 ]
 
 

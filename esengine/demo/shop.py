@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+import os
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -227,19 +228,31 @@ def create_demo_database(path, events: int = 20_000, seed: int = 7, end: datetim
     The history is written into a temporary file beside it and renamed into place when complete,
     so an interrupted first start leaves no half-written database behind.
     """
-    import os
-    from pathlib import Path
-
-    from esengine.engine import Engine
-
     path = Path(path)
     if path.exists():
         return False
-    partial = path.with_name(path.name + ".partial")
+    os.replace(build_database_file(path, demo=True, events=events, seed=seed, end=end), path)
+    return True
+
+
+def build_database_file(path, demo: bool = True, events: int = 20_000, seed: int = 7,
+                        end: datetime | None = None) -> Path:
+    """Write a complete database for ``path`` into ``<path>.partial`` and return that file (not renamed yet).
+
+    With ``demo`` it holds the demo history with every read model caught up; without, an empty store
+    (schema and projections only), e.g. for imports. Renaming it over ``path`` is the caller's move.
+    """
+    from esengine.engine import Engine
+
+    partial = Path(path).with_name(Path(path).name + ".partial")
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    with Engine(partial) as engine:
-        generate_demo(engine, events=events, seed=seed, end=end)
-        engine.projections.catch_up_async()  # the asynchronous read models start complete too
-    os.replace(partial, path)
-    return True
+    try:
+        with Engine(partial) as engine:
+            if demo:
+                generate_demo(engine, events=events, seed=seed, end=end)
+                engine.projections.catch_up_async()  # the asynchronous read models start complete too
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial

@@ -1,9 +1,10 @@
 """The background worker that runs asynchronous projections behind the writes.
 
-It is started explicitly (the app starts it; scripts and tests usually call ``catch_up`` instead).
-Each round applies at most ``batch_size`` events per projection version and then waits
-``interval`` seconds, so a burst of commands leaves a lag that visibly drains: that is the
-eventual consistency the Projections page demonstrates.
+It is started explicitly (the app starts it when it opens the database; scripts and tests usually call
+``catch_up`` instead). Each round applies at most ``batch_size`` events per projection version and then
+waits ``interval`` seconds, so a burst of commands leaves a lag that drains: that is the eventual
+consistency the Projections page demonstrates. :data:`PACES` are the paces a facilitator picks from:
+at the normal pace the lag is gone before a page redraws; slowed to one event per round, it is visible.
 """
 from __future__ import annotations
 
@@ -24,10 +25,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+NORMAL_PACE = (2.0, 1000)
+PACES = {  # name: (seconds between rounds, events per round, paused)
+    "normal": (*NORMAL_PACE, False),
+    "slow": (2.0, 1, False),
+    "paused": (*NORMAL_PACE, True),
+}
+
+
 class ProjectionWorker:
     """A daemon thread that catches up the asynchronous projections every ``interval`` seconds."""
 
-    def __init__(self, runner: "ProjectionRunner", interval: float = 2.0, batch_size: int = 1000):
+    def __init__(self, runner: "ProjectionRunner", interval: float = NORMAL_PACE[0], batch_size: int = NORMAL_PACE[1]):
         self._runner = runner
         self.interval, self.batch_size = interval, batch_size
         self.paused = False
@@ -43,6 +52,24 @@ class ProjectionWorker:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def state(self) -> str:
+        """'paused', 'running' or 'stopped' (never started, or stopped with its engine)."""
+        return "paused" if self.paused and self.running else ("running" if self.running else "stopped")
+
+    @property
+    def pace(self) -> str:
+        """The name of the :data:`PACES` entry the worker runs at, or 'custom'."""
+        now = (self.interval, self.batch_size, self.paused)
+        if self.paused:
+            return "paused"
+        return next((name for name, pace in PACES.items() if pace == now), "custom")
+
+    def set_pace(self, name: str) -> None:
+        """Run at one of the :data:`PACES` (the whole room's worker: every session sees the same lag)."""
+        interval, batch_size, paused = PACES[name]
+        self.configure(interval=interval, batch_size=batch_size, paused=paused)
 
     def start(self) -> None:
         """Start the thread if it is not running yet (safe to call from every session)."""
