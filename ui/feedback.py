@@ -5,6 +5,7 @@ import logging
 from contextlib import contextmanager
 from typing import Iterator
 
+import duckdb
 import streamlit as st
 
 from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, NotFound, ValidationError
@@ -26,6 +27,9 @@ def show_error(error: Exception) -> None:
         st.info(str(error))
     elif isinstance(error, EsEngineError):
         st.error(str(error))
+    elif isinstance(error, duckdb.ConnectionException) and "closed" in str(error).lower():
+        st.info("The facilitator has just replaced the room's database. Click again or reload the page: "
+                "you will see the new one.")
     else:
         log.exception("unexpected error on a page")
         st.error(f"Something went wrong that we did not expect ({type(error).__name__}: {error}). "
