@@ -6,7 +6,7 @@ import streamlit as st
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.navigation import PAGES, url_path
-from ui.sidebar import database_panel
+from ui.sidebar import catching_up_panel, database_panel
 
 st.set_page_config(page_title="esengine Explorer", page_icon=":material/history:", layout="wide")
 
@@ -16,5 +16,7 @@ navigation = st.navigation([
     for i, (file, title, icon) in enumerate(PAGES) if (here / file).exists()
 ])
 with plain_errors():
-    database_panel(get_engine())
+    engine = get_engine()
+    database_panel(engine)
+    catching_up_panel(engine)
 navigation.run()

@@ -57,6 +57,10 @@ class Side:
         return f"v{self.version} (tables)"
 
 
+FAR_BEHIND = 50_000
+"""A lag (events) past which the worker catches a projection up in one go instead of by its paced rounds."""
+
+
 class ProjectionRunner:
     """Keeps every registered projection version's read model and checkpoint."""
 
@@ -379,8 +383,10 @@ class ProjectionRunner:
                 state = states.get((reg.name, version))
                 if state is None or state.status != cp.RUNNING or self.is_busy(reg.name, version):
                     continue
-                try:
-                    done += self.catch_up(reg.name, version, batch_size=limit or 20_000, limit=limit, wait=False)
+                far_behind = self._writer.last_position - state.position > FAR_BEHIND
+                try:  # far behind (a large store opened for the first time): all of it, set-based if it can
+                    done += self.catch_up(reg.name, version, batch_size=limit or 20_000,
+                                          limit=None if far_behind else limit, wait=False)
                 except EsEngineError:  # became busy meanwhile: next round
                     continue
         return done
@@ -388,6 +394,14 @@ class ProjectionRunner:
     def close(self) -> None:
         """Stop the background worker (before the connection closes)."""
         self.worker.stop()
+
+    def catching_up(self) -> list[tuple[str, int, int]]:
+        """The running asynchronous projections that lag behind: (name, checkpoint, head), for a progress bar."""
+        head = self._writer.last_position
+        states = cp.read_all(self._store.cursor())
+        return [(name, state.position, head) for (name, version), state in sorted(states.items())
+                if name in self.registered and self.registered[name].mode == ASYNC and state.status == cp.RUNNING
+                and state.position < head]
 
     # -- status -----------------------------------------------------------------------------------------
     def status(self) -> pd.DataFrame:
