@@ -44,7 +44,20 @@ _CLOUDEVENT_SQL = f"""json_object(
 _TABLE_SQL = ("CAST(event_id AS VARCHAR) AS event_id, stream_id, stream_type, version, event_type, schema_version, "
               "occurred_at, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, recorded_at, "
               "position")
-_CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, stream_id, stream_type, version, event_type, schema_version, "
+# A text cell a spreadsheet would run as a formula (=, +, @, tab, carriage return, or - before anything but a
+# plain number) gets a leading quote, as OWASP recommends; so does a cell that already starts with a quote, so
+# the importer takes exactly one quote off every quoted cell of our CSV and the round trip is exact. Only the
+# three free-text columns need it: ids, times and numbers never start so, data and metadata start with "{".
+_RISKY = (r"regexp_matches({0}, '^[=+@\t\r'']') OR (starts_with({0}, '-') AND "
+          r"NOT regexp_full_match({0}, '-[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?'))")
+
+
+def _neutralised(column: str) -> str:
+    return f"CASE WHEN {_RISKY.format(column)} THEN concat(chr(39), {column}) ELSE {column} END AS {column}"
+
+
+_CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, {_neutralised('stream_id')}, {_neutralised('stream_type')}, "
+            f"version, {_neutralised('event_type')}, schema_version, "
             f"strftime(occurred_at, {_ISO}) AS occurred_at, CAST(data AS VARCHAR) AS data, "
             f"CAST(metadata AS VARCHAR) AS metadata, strftime(recorded_at, {_ISO}) AS recorded_at, position")
 

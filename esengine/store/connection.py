@@ -120,7 +120,7 @@ def _check_file(path: Path, read_only: bool) -> None:
             with open(path, "rb" if read_only else "r+b"):
                 pass
         except OSError as e:
-            raise StoreUnavailable(f"The database {path} cannot be {'read' if read_only else 'opened for writing'}: "
+            raise StoreUnavailable(f"The database {path} cannot be {'read' if read_only else 'read and written'}: "
                                    f"{e.strerror}. Check the file's permissions, or work on a copy.") from e
     elif read_only:
         raise StoreUnavailable(f"There is no database at {path}.")
