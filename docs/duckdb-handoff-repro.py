@@ -49,8 +49,8 @@ def worker(db: str, ack_path: str, worker_id: int, rounds: int, use_flock: bool)
             os.fsync(acks.fileno())
 
 
-def one_run(folder: Path, processes: int, rounds: int, use_flock: bool) -> tuple[int, int, int]:
-    """(acknowledged, present, lost) for one run on a fresh file."""
+def one_run(folder: Path, processes: int, rounds: int, use_flock: bool) -> tuple[int, int, set]:
+    """(acknowledged, present, the (worker, round) pairs lost) for one run on a fresh file."""
     db = str(folder / "handoff.duckdb")
     con = duckdb.connect(db)
     con.execute("CREATE TABLE t (worker INTEGER, round INTEGER)")
@@ -68,7 +68,7 @@ def one_run(folder: Path, processes: int, rounds: int, use_flock: bool) -> tuple
     con = duckdb.connect(db, read_only=True)
     present = set(con.execute("SELECT worker, round FROM t").fetchall())
     con.close()
-    return len(acknowledged), len(present), len(acknowledged - present)
+    return len(acknowledged), len(present), acknowledged - present
 
 
 def main() -> None:
@@ -86,10 +86,10 @@ def main() -> None:
             started = time.perf_counter()
             acknowledged, present, lost = one_run(Path(folder), args.processes, args.rounds, args.flock)
         total_tried += acknowledged
-        total_lost += lost
-        runs_losing += lost > 0
-        print(f"run {run}: {acknowledged} acknowledged, {present} present, {lost} lost "
-              f"({time.perf_counter() - started:.1f} s)", flush=True)
+        total_lost += len(lost)
+        runs_losing += bool(lost)
+        print(f"run {run}: {acknowledged} acknowledged, {present} present, {len(lost)} lost "
+              f"{sorted(lost) if lost else ''} ({time.perf_counter() - started:.1f} s)", flush=True)
     print(f"total: {total_tried} handoffs, {total_lost} commits lost, in {runs_losing} of {args.runs} runs")
 
 

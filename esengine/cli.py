@@ -5,8 +5,8 @@ Exit codes (scripts can rely on them):
   1  refused or failed: a file refused by import, a query rejected, a stream not found,
      or ``verify`` found problems;
   2  usage error: unknown command or option, a missing or malformed argument;
-  3  the database is unavailable: held by the running app (stop it or work on a copy), missing,
-     or unreadable.
+  3  the database is unavailable: held by the running app (waited for ``--wait`` seconds; stop it or
+     work on a copy), missing, unreadable, damaged, or of a newer schema. Never a traceback.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ EXIT_CODES = """exit codes:
   0  done
   1  refused or failed (file refused, query rejected, stream not found, verify found problems)
   2  usage error (unknown command or option, malformed argument)
-  3  database unavailable (held by the running app: stop it or work on a copy; missing; unreadable)"""
+  3  database unavailable (held by the running app: stop it or work on a copy; missing; unreadable; damaged)"""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,7 +3,8 @@
 All three formats carry everything needed to import the events again unchanged (see
 :mod:`esengine.interchange.importer`): event id, stream id and type, version, event type, schema
 version, data, metadata and both times. Times are UTC. In CSV and Parquet, ``data`` and ``metadata``
-are JSON text, so nested values survive the round trip.
+are JSON text, so nested values survive the round trip. CSV cells a spreadsheet would run as a formula
+get a leading quote (OWASP's advice), which the importer takes off again (see ``_RISKY`` below).
 
 JSON lines are CloudEvents 1.0 in structured mode, one event per line::
 

@@ -10,6 +10,9 @@ How a file becomes events:
 * empty cells are absent values (the key is left out of the data), never the text "nan"; any
   other text, such as the literal ``EMPTY`` some logs use, is kept as it is;
 * CSV columns whose every value is a number become numbers (not ones with leading zeros);
+* numbers JSON cannot hold (NaN, Infinity, beyond ±1.8e308 such as ``1e400``) are refused with their
+  line and column, so the stored data stays standard JSON (:mod:`.finite`);
+* in esengine's own CSV export, the quote put before cells a spreadsheet would run is taken off again;
 * each stream's versions follow its times (file order breaks ties; a ``version`` column, as in
   esengine's own exports, comes first), and positions follow the times across streams;
 * events without an id get one derived from their stream, their place in it, their type and time,
