@@ -106,7 +106,7 @@ class Engine:
             if projections is not None:
                 projections.close()
         finally:
-            self.database.close()
+            self.database.close(checkpoint=False)
 
     def __enter__(self) -> "Engine":
         return self

@@ -11,8 +11,9 @@ import json
 import math
 import re
 
-# A bare NaN/Inf token, an exponent of three digits or more, or a run of 309 digits. Case-insensitive.
-SUSPECT = r"[:\[,]\s*[-+]?(nan|inf)|[0-9.][eE]\+?[0-9]{3}|[0-9]{309}"
+# A bare NaN/Inf token (between JSON punctuation), an exponent of three digits or more, or a run of 309
+# digits. Case-insensitive. Text inside strings can match too (rarely): candidates are confirmed.
+SUSPECT = r"[:\[,]\s*[-+]?(nan|inf|infinity)\s*[,}\]]|[0-9.][eE]\+?[0-9]{3}|[0-9]{309}"
 _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+)')
 _WORDS = ("true", "false", "null")
 

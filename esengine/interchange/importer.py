@@ -351,9 +351,10 @@ class _Import:
 
     def _check_finite(self, mapping: ColumnMapping, columns: list[str]) -> None:
         """Refuse the first row whose data or metadata holds NaN, Infinity or a number beyond a double."""
+        sides = ["data"] + (["metadata"] if mapping.metadata or mapping.metadata_object else [])  # else: ours only
         rows = self.cur.execute(  # candidates only, almost always none; each is confirmed in Python
-            f"SELECT file_row, data::VARCHAR, metadata::VARCHAR FROM {EVENTS} WHERE regexp_matches(data::VARCHAR, "
-            f"$suspect, 'i') OR regexp_matches(metadata::VARCHAR, $suspect, 'i') ORDER BY file_row",
+            f"SELECT file_row, data::VARCHAR, metadata::VARCHAR FROM {EVENTS} WHERE "
+            + " OR ".join(f"regexp_matches({side}::VARCHAR, $suspect, 'i')" for side in sides) + " ORDER BY file_row",
             {"suspect": SUSPECT}).fetchall()
         whole_line = self.json and mapping.data is None and mapping.data_object is None
         data_pairs = set(columns if whole_line else mapping.data_columns(columns))

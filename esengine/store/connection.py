@@ -78,7 +78,8 @@ def damaged(error: Exception) -> bool:
 
 
 def _held_by_duckdb(error: Exception) -> bool:
-    return "lock" in str(error).lower()
+    text = str(error).lower()  # "Could not set lock on file ...: Conflicting lock is held in ..."
+    return "could not set lock" in text or "conflicting lock" in text
 
 
 class Database:
@@ -96,12 +97,15 @@ class Database:
             _LOCKS.release(self._lock)
             raise
 
-    def close(self) -> None:
-        """Checkpoint, close the connection, then give up the lock (in that order); closing twice is harmless."""
+    def close(self, checkpoint: bool = True) -> None:
+        """Checkpoint, close the connection, then give up the lock (in that order); closing twice is harmless.
+
+        ``checkpoint=False`` after a failed open: nothing to fold in, and the file may be damaged.
+        """
         if self._lock is None:
             return
         try:
-            if not self.read_only and self._lock.count == 1:  # the last user of this file in the process
+            if checkpoint and not self.read_only and self._lock.count == 1:  # the process's last user of the file
                 try:
                     self.connection.execute("CHECKPOINT")
                 except duckdb.Error:
