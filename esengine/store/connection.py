@@ -41,6 +41,7 @@ def lock_wait() -> float:
 
 
 def in_use(path: Path) -> StoreUnavailable:
+    """The plain refusal for a file another process holds."""
     return StoreUnavailable(f"The database {path} is in use by another process (probably the running app). "
                             "Stop that process, or work on a copy of the file.")
 
@@ -65,6 +66,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 def unreadable(path: Path, error: Exception) -> StoreUnavailable:
     """The plain refusal for a file DuckDB cannot open or read (damaged, not a database, ...)."""
+    if "permission denied" in str(error).lower():
+        return StoreUnavailable(f"The database {path} cannot be opened: permission denied. Check the file's and "
+                                "its folder's permissions, or work on a copy.")
     return StoreUnavailable(
         f"The database {path} cannot be opened: it is damaged or not an esengine database "
         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}). "

@@ -1,8 +1,8 @@
 """Processes taking turns on one database file lose no acknowledged commit (issue 12, item 8).
 
 Raw DuckDB 2.0.1 loses about one commit in a few hundred handoffs (docs/duckdb-handoff-loss.md); the engine's
-open and close hold an OS lock of their own around DuckDB's. Without that lock this test lost 3 and 11 of
-800 handoffs (bench/bench_handoff.py --no-lock, figures in docs/duckdb-handoff-loss.md).
+open and close hold an OS lock of their own around DuckDB's. With that lock disabled, this test's 2,000
+handoffs lost 26 commits (bench/bench_handoff.py --no-lock; figures in docs/duckdb-handoff-loss.md).
 """
 from __future__ import annotations
 
