@@ -5,8 +5,8 @@ Exit codes (scripts can rely on them):
   1  refused or failed: a file refused by import, a query rejected, a stream not found,
      or ``verify`` found problems;
   2  usage error: unknown command or option, a missing or malformed argument;
-  3  the database is unavailable: held by the running app (stop it or work on a copy), missing,
-     or unreadable.
+  3  the database is unavailable: held by the running app (waited for ``--wait`` seconds; stop it or
+     work on a copy), missing, unreadable, damaged, or of a newer schema. Never a traceback.
 """
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, TextIO
 
+import duckdb
+
 from esengine.errors import EsEngineError, StoreUnavailable
+from esengine.store.connection import damaged, unreadable
 
 OK, FAILED, USAGE, UNAVAILABLE = 0, 1, 2, 3
 
@@ -27,7 +30,7 @@ EXIT_CODES = """exit codes:
   0  done
   1  refused or failed (file refused, query rejected, stream not found, verify found problems)
   2  usage error (unknown command or option, malformed argument)
-  3  database unavailable (held by the running app: stop it or work on a copy; missing; unreadable)"""
+  3  database unavailable (held by the running app: stop it or work on a copy; missing; unreadable; damaged)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,7 +79,7 @@ def _engine(args, create: bool = False) -> Iterator:
     if not create and not path.exists():
         raise StoreUnavailable(f"There is no database at {path}. Check --db, or create one with "
                                f"'python -m esengine demo --db {path}'.")
-    with Engine(path) as engine:
+    with Engine(path, wait=args.wait) as engine:
         yield engine
 
 
@@ -190,6 +193,16 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError("the wait cannot be negative")
+    return seconds
+
+
 def _filter(args):
     from esengine.store.filters import EventFilter
     return EventFilter(stream_id=args.stream, stream_search=args.stream_search,
@@ -205,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=str(default_db_path()), metavar="PATH",
                         help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
+    common.add_argument("--wait", type=_seconds, metavar="SECONDS",
+                        help="how long to wait for a database another process holds "
+                             "(default: $ESENGINE_LOCK_WAIT or 3)")
     parser = _Parser(prog="python -m esengine",
                      description="The esengine event store from the command line. "
                                  "Run 'python -m esengine <command> --help' for a command's options.")
@@ -305,4 +321,12 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         progress.done()
         print("Interrupted; an import in progress was rolled back.", file=sys.stderr)
+        return FAILED
+    except Exception as e:
+        progress.done()
+        if isinstance(e, duckdb.Error) and damaged(e):  # a damaged file found after the first reads
+            print(f"Database unavailable: {unreadable(Path(args.db), e)}", file=sys.stderr)
+            return UNAVAILABLE
+        print(f"Failed unexpectedly ({type(e).__name__}: {e}). Please report this with the command you ran.",
+              file=sys.stderr)  # a bug; still one plain line, never a traceback
         return FAILED

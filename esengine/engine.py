@@ -20,6 +20,7 @@ from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import StoreUnavailable
 from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
+from esengine.store.connection import Database, connect, unreadable  # noqa: F401 (connect: re-exported)
 from esengine.store.event_store import EventStore
 from esengine.store.schema import migrate
 from esengine.store.writer import GroupCommitWriter
@@ -33,37 +34,18 @@ def default_db_path() -> Path:
     return Path(os.environ.get(DEFAULT_DB_ENV) or DEFAULT_DB_PATH)
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file sealed: no file or network access from SQL, settings locked.
-
-    All file I/O (imports, exports) goes through Python and Arrow instead, so the same connection
-    can serve the read-only SQL console safely.
-    """
-    path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only,
-                             config={"enable_external_access": False, "autoinstall_known_extensions": False,
-                                     "autoload_known_extensions": False})
-    except duckdb.IOException as e:
-        text = str(e)
-        if "lock" in text.lower():
-            raise StoreUnavailable(
-                f"The database {path} is in use by another process (probably the running app). "
-                "Stop that process, or work on a copy of the file.") from e
-        raise StoreUnavailable(f"The database {path} cannot be opened: {text}") from e
-    except duckdb.Error as e:
-        raise StoreUnavailable(f"The database {path} cannot be opened: {e}") from e
-    return con
-
-
 class Engine:
     """Everything one database needs: store, writer, registry, buses, repositories, projections."""
 
-    def __init__(self, path: str | Path, domains: tuple[str, ...] = ("orders",)):
+    def __init__(self, path: str | Path, domains: tuple[str, ...] = ("orders",), wait: float | None = None):
+        """Open (or create) the database at ``path``; raises :class:`StoreUnavailable` if it cannot be used.
+
+        Another process holding the file is waited for up to ``wait`` seconds (default
+        ``$ESENGINE_LOCK_WAIT`` or 3); see :mod:`esengine.store.connection`.
+        """
         self.path = Path(path)
-        self.connection = connect(self.path)
+        self.database = Database(self.path, wait=wait)
+        self.connection = self.database.connection
         try:
             migrate(self.connection)
             if not self.connection.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
@@ -80,8 +62,10 @@ class Engine:
             for name in domains:
                 _domain(name).register(self)
             self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
-        except Exception:
-            self.connection.close()
+        except BaseException as e:
+            self._close_after_failure()
+            if isinstance(e, duckdb.Error):  # the first reads of a damaged file fail here, not in connect
+                raise unreadable(self.path, e) from e
             raise
 
     def add_aggregate(self, aggregate_cls: type[Aggregate], policy: SnapshotPolicy) -> Repository:
@@ -109,8 +93,17 @@ class Engine:
         return self.store.last_position() == 0
 
     def close(self) -> None:
+        """Stop the background worker, then close the database and give up its lock."""
         self.projections.close()  # stop the background worker before its connection goes
-        self.connection.close()
+        self.database.close()
+
+    def _close_after_failure(self) -> None:
+        projections = getattr(self, "projections", None)
+        try:
+            if projections is not None:
+                projections.close()
+        finally:
+            self.database.close(checkpoint=False)
 
     def __enter__(self) -> "Engine":
         return self

@@ -3,7 +3,8 @@
 All three formats carry everything needed to import the events again unchanged (see
 :mod:`esengine.interchange.importer`): event id, stream id and type, version, event type, schema
 version, data, metadata and both times. Times are UTC. In CSV and Parquet, ``data`` and ``metadata``
-are JSON text, so nested values survive the round trip.
+are JSON text, so nested values survive the round trip. CSV cells a spreadsheet would run as a formula
+get a leading quote (OWASP's advice), which the importer takes off again (see ``_RISKY`` below).
 
 JSON lines are CloudEvents 1.0 in structured mode, one event per line::
 
@@ -44,7 +45,20 @@ _CLOUDEVENT_SQL = f"""json_object(
 _TABLE_SQL = ("CAST(event_id AS VARCHAR) AS event_id, stream_id, stream_type, version, event_type, schema_version, "
               "occurred_at, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, recorded_at, "
               "position")
-_CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, stream_id, stream_type, version, event_type, schema_version, "
+# A text cell a spreadsheet would run as a formula (=, +, @, tab, carriage return, or - before anything but a
+# plain number) gets a leading quote, as OWASP recommends; so does a cell that already starts with a quote, so
+# the importer takes exactly one quote off every quoted cell of our CSV and the round trip is exact. Only the
+# three free-text columns need it: ids, times and numbers never start so, data and metadata start with "{".
+_RISKY = (r"regexp_matches({0}, '^[=+@\t\r'']') OR (starts_with({0}, '-') AND "
+          r"NOT regexp_full_match({0}, '-[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?'))")
+
+
+def _neutralised(column: str) -> str:
+    return f"CASE WHEN {_RISKY.format(column)} THEN concat(chr(39), {column}) ELSE {column} END AS {column}"
+
+
+_CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, {_neutralised('stream_id')}, {_neutralised('stream_type')}, "
+            f"version, {_neutralised('event_type')}, schema_version, "
             f"strftime(occurred_at, {_ISO}) AS occurred_at, CAST(data AS VARCHAR) AS data, "
             f"CAST(metadata AS VARCHAR) AS metadata, strftime(recorded_at, {_ISO}) AS recorded_at, position")
 

@@ -10,6 +10,9 @@ How a file becomes events:
 * empty cells are absent values (the key is left out of the data), never the text "nan"; any
   other text, such as the literal ``EMPTY`` some logs use, is kept as it is;
 * CSV columns whose every value is a number become numbers (not ones with leading zeros);
+* numbers JSON cannot hold (NaN, Infinity, beyond ±1.8e308 such as ``1e400``) are refused with their
+  line and column, so the stored data stays standard JSON (:mod:`.finite`);
+* in esengine's own CSV export, the quote put before cells a spreadsheet would run is taken off again;
 * each stream's versions follow its times (file order breaks ties; a ``version`` column, as in
   esengine's own exports, comes first), and positions follow the times across streams;
 * events without an id get one derived from their stream, their place in it, their type and time,
@@ -30,6 +33,7 @@ import duckdb
 
 from esengine.core.events import utcnow
 from esengine.errors import EsEngineError, ImportRejected
+from esengine.interchange.finite import SUSPECT, dotted, first_non_finite
 from esengine.interchange.mapping import ColumnMapping, guess, recognise
 from esengine.interchange.readers import LINE, ROW, Source, columns_of, open_source, preview, read_batches
 
@@ -135,6 +139,7 @@ class _Import:
         self.layout, self.streams, self.event_types, self.appended, self.first = "custom", 0, 0, 0, 0
         self.stream_types: list[str] = []
         self.sample_stream: str | None = None
+        self.quoted: set[str] = set()  # columns of our own CSV export, where a leading quote is ours
 
     def run(self, cur: duckdb.DuckDBPyConnection, first_position: int) -> int:
         self.cur, self.first = cur, first_position
@@ -154,6 +159,7 @@ class _Import:
         self.layout = mapping.kind
         self._prepare(mapping, columns)
         self._check_events(mapping)
+        self._check_finite(mapping, columns)
         self._assign_versions()
         self._check_ids(mapping)
         self.progress(0.8, "Writing the events")
@@ -205,6 +211,8 @@ class _Import:
         """The column as text (stream ids, event types, times)."""
         if self.json:
             return f"json_extract_string({LINE}, {_lit(_json_path(column))})"
+        if column in self.quoted:  # our CSV export put a quote before cells a spreadsheet would run
+            return f"CASE WHEN starts_with({_q(column)}, '''') THEN {_q(column)}[2:] ELSE {_q(column)} END"
         return f"CAST({_q(column)} AS VARCHAR)"
 
     def _value(self, column: str) -> str:
@@ -282,6 +290,8 @@ class _Import:
     # -- preparing and checking -------------------------------------------------------------------
     def _prepare(self, mapping: ColumnMapping, columns: list[str]) -> None:
         self._infer_csv_types(mapping.data_columns(columns) + list(mapping.metadata))
+        if self.source.fmt == "csv" and mapping.kind == "esengine":
+            self.quoted = {c for c in (mapping.stream_id, mapping.stream_type, mapping.event_type) if c}
         stream_type = _lit(self.stream_type)
         if mapping.stream_type:
             stream_type = f"coalesce(nullif({self._text(mapping.stream_type)}, ''), {stream_type})"
@@ -338,6 +348,34 @@ class _Import:
             text = self.cur.execute(f"SELECT {shown} FROM {EVENTS} WHERE file_row = ?", [line]).fetchall()[0][0]
             message = message.format(text[:80])
         raise ImportRejected(message, line=line, column=column)
+
+    def _check_finite(self, mapping: ColumnMapping, columns: list[str]) -> None:
+        """Refuse the first row whose data or metadata holds NaN, Infinity or a number beyond a double."""
+        sides = ["data"] + (["metadata"] if mapping.metadata or mapping.metadata_object else [])  # else: ours only
+        rows = self.cur.execute(  # candidates only, almost always none; each is confirmed in Python
+            f"SELECT file_row, data::VARCHAR, metadata::VARCHAR FROM {EVENTS} WHERE "
+            + " OR ".join(f"regexp_matches({side}::VARCHAR, $suspect, 'i')" for side in sides) + " ORDER BY file_row",
+            {"suspect": SUSPECT}).fetchall()
+        whole_line = self.json and mapping.data is None and mapping.data_object is None
+        data_pairs = set(columns if whole_line else mapping.data_columns(columns))
+        for line, data, metadata in rows:
+            for side, text, pairs, whole in (("data", data, data_pairs, mapping.data_object),
+                                             ("metadata", metadata, set(mapping.metadata), mapping.metadata_object)):
+                found = first_non_finite(text or "")
+                if found:
+                    path, literal = found
+                    column = path[0] if path and path[0] in pairs else whole
+                    self._refuse_non_finite(line, side, path, literal, column)
+
+    def _refuse_non_finite(self, line: int, side: str, path: list, literal: str, column: str | None) -> None:
+        """``column``: the file's column the value came from (a data or metadata column, or a JSON object's)."""
+        if len(path) == 1 and column == path[0] and not self.json:  # the cell as the file writes it
+            literal = self.cur.execute(f"SELECT CAST({_q(column)} AS VARCHAR) FROM {RAW} WHERE {ROW} = ?",
+                                       [line]).fetchall()[0][0]
+        raise ImportRejected(
+            f"{literal} (at {dotted([side] + path)}) is not a finite number: events are stored as standard JSON, "
+            "which has no NaN or Infinity and no numbers beyond ±1.8e308. Write the value as text in quotes, "
+            "or leave it out.", line=line, column=column)
 
     def _assign_versions(self) -> None:
         """A narrow table of keys per row: version, event id and place in the log (``seq``).

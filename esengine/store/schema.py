@@ -69,7 +69,19 @@ _MIGRATIONS: dict[int, list[str]] = {
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Create or upgrade the schema in place; returns the version reached."""
+    """Create or upgrade the schema in place; returns the version reached.
+
+    Raises :class:`StoreUnavailable` for a newer schema, or a file whose tables cannot be read or upgraded.
+    """
+    try:
+        return _migrate(con)
+    except duckdb.Error as e:
+        raise StoreUnavailable(
+            f"The database's tables cannot be read or upgraded ({type(e).__name__}: {str(e).splitlines()[0]}). "
+            "The file may be damaged or made by another program: restore a copy, or choose another file.") from e
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
     current = con.execute("SELECT coalesce(max(version), 0) FROM schema_info").fetchall()[0][0]
     if current > SCHEMA_VERSION:

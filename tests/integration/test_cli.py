@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import random
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from esengine import Engine
 from esengine.cli import FAILED, OK, UNAVAILABLE, USAGE, main
+from esengine.errors import StoreUnavailable
 from tests.conftest import DATASETS, ROOT
 
 
@@ -173,3 +180,71 @@ def test_long_work_shows_a_progress_bar_on_a_terminal_only():
     piped = io.StringIO()
     Progress(piped).fraction(0.5, "Reading the file")
     assert piped.getvalue() == ""
+
+
+# -- a database that cannot be used: exit 3 and one plain line, never a traceback (issue 12, item 7) ----------
+def _truncated(db: str, size: int) -> str:
+    with open(db, "rb") as f:
+        head = f.read(size)
+    path = f"{db}.cut{size}"
+    with open(path, "wb") as f:
+        f.write(head)
+    return path
+
+
+def _random_bytes(tmp_path) -> str:
+    path = tmp_path / "random.duckdb"
+    path.write_bytes(random.Random(12).randbytes(300_000))
+    return str(path)
+
+
+def _newer_schema(db: str) -> str:
+    con = duckdb.connect(db)
+    con.execute("INSERT INTO schema_info VALUES (999, now()::TIMESTAMP)")
+    con.close()
+    return db
+
+
+UNUSABLE = {  # how to make the file, what the message says
+    "truncated after its header": (lambda db, tmp: _truncated(db, 20_000), "damaged or not an esengine database"),
+    "truncated inside its header": (lambda db, tmp: _truncated(db, 5_000), "damaged or not an esengine database"),
+    "random bytes": (lambda db, tmp: _random_bytes(tmp), "damaged or not an esengine database"),
+    "a folder": (lambda db, tmp: str(tmp), "is a folder, not a database file"),
+    "a newer schema version": (lambda db, tmp: _newer_schema(db), "newer than this release understands"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE))
+def test_a_database_that_cannot_be_used_exits_3_with_a_plain_message(db, tmp_path, capsys, case):
+    make, message = UNUSABLE[case]
+    path = make(db, tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    capsys.readouterr()
+    assert run("verify", "--db", path)[0] == UNAVAILABLE
+    err = capsys.readouterr().err
+    assert err.startswith("Database unavailable: ") and message in err and len(err.splitlines()) == 1
+    assert run("import", str(DATASETS / "running-example.csv"), "--db", path)[0] == UNAVAILABLE
+    with pytest.raises(StoreUnavailable, match=message):
+        Engine(path)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == \
+        [n for n in before if not n.endswith(".lock")]  # nothing created beside it, apart from the lock file
+
+
+def test_an_unreadable_database_exits_3_with_a_plain_message(db, tmp_path):
+    folder = Path(tempfile.mkdtemp())  # a folder another user can enter (pytest's tmp_path is private)
+    try:
+        folder.chmod(0o755)
+        path = folder / "locked.duckdb"
+        shutil.copy(db, path)
+        path.chmod(0)
+        as_nobody = None
+        if os.geteuid() == 0:  # root reads any file: ask as an ordinary user
+            def as_nobody():
+                os.setgid(65534)
+                os.setuid(65534)
+        done = subprocess.run([sys.executable, "-m", "esengine", "verify", "--db", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, preexec_fn=as_nobody)
+        assert done.returncode == UNAVAILABLE
+        assert "Permission denied" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        shutil.rmtree(folder)

@@ -1,6 +1,7 @@
 """Exporting events and importing them again gives the same events, in every format."""
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -75,3 +76,22 @@ def test_an_export_of_nothing_is_an_empty_file_and_an_unknown_format_is_refused(
     assert export_bytes(demo_engine, EventFilter(stream_id="no-such-stream"), "jsonl") == b""
     with pytest.raises(ValidationError, match="format"):
         export_events(demo_engine, None, "xml", io.BytesIO())
+
+
+RISKY = ["=HYPERLINK(\"http://x\")", "+49 30 1234", "-x", "-", "-1+2", "@SUM(A1)", "\tlead", "\rlead", "'quoted"]
+HARMLESS = ["-5", "-2.5e3", "plain", "a=b"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted_and_import_back_unchanged(engine, tmp_path):
+    lines = [{"case:concept:name": stream, "concept:name": "@type", "time:timestamp": f"2024-01-01T00:00:{i:02d}Z"}
+             for i, stream in enumerate(RISKY + HARMLESS)]
+    import_file(engine, "\n".join(json.dumps(line) for line in lines).encode(), name="risky.jsonl",
+                stream_type="=cmd|' /C calc'!A0")
+    data = export_bytes(engine, None, "csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
+    cells = {r["stream_id"]: r for r in rows}
+    assert set(cells) == {"'" + s for s in RISKY} | set(HARMLESS)
+    assert {(r["stream_type"], r["event_type"]) for r in rows} == {("'=cmd|' /C calc'!A0", "'@type")}
+    with Engine(tmp_path / "copy.duckdb") as copy:
+        import_file(copy, data, name="again.csv")
+        assert _events(copy) == _events(engine)

@@ -208,6 +208,25 @@ MALFORMED = {
                                    "parquet", "appears twice", 2, "event_id"),
     "parquet missing column": (_parquet({"case:concept:name": ["a"], "concept:name": ["T"]}), "parquet",
                                "column mapping", None, None),
+    # non-finite numbers: stored JSON must stay standard JSON (issue 12, item 5)
+    "csv number beyond a double": ((XES_HEADER + GOOD_ROW + "c2,Start,2024-01-01T11:00:00Z,1e400\n").encode(), "csv",
+                                   "1e400 .*not a finite number", 3, "amount"),
+    "json lines NaN in data": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
+                               b'{"specversion":"1.0","id":"b","type":"T","subject":"s","time":"2024-01-02",'
+                               b'"data":{"items":[1,{"price":NaN}]}}\n', "jsonl",
+                               r"NaN \(at data.items\[1\].price\) is not a finite number", 2, "data"),
+    "json lines -inf": (b'{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01","amount":-inf}\n',
+                        "jsonl", "-inf .*not a finite number", 1, "amount"),
+    "json array Infinity": (b'[{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01","n":1},\n'
+                            b' {"case:concept:name":"c","concept:name":"B","time:timestamp":"2024-01-02","n":1e400}]',
+                            "json", "Infinity .*not a finite number", 2, "n"),
+    "parquet NaN float": (_parquet({"case:concept:name": ["a", "b"], "concept:name": ["T", "T"],
+                                    "time:timestamp": ["2024-01-01T00:00:00Z"] * 2, "price": [1.5, float("nan")]}),
+                          "parquet", "not a finite number", 2, "price"),
+    "parquet -inf in an export's data": (_parquet({"event_id": [ID], "stream_id": ["s"], "event_type": ["T"],
+                                                   "occurred_at": ["2024-01-01T00:00:00Z"],
+                                                   "data": ['{"total": -Infinity}']}),
+                                         "parquet", r"-Infinity \(at data.total\)", 1, "data"),
 }
 
 
@@ -224,6 +243,20 @@ def test_a_malformed_file_is_refused_with_its_place_and_nothing_is_written(engin
     # and the writer still works: positions carry on without a gap
     import_file(engine, (XES_HEADER + GOOD_ROW).encode(), name="after.csv")
     assert engine.store.last_position() == before[0][1] + 1
+
+
+def test_text_that_only_looks_like_nan_or_infinity_is_kept(engine):
+    lines = [{"case:concept:name": "c", "concept:name": "A", "time:timestamp": "2024-01-01", "note": "NaN, Infinity",
+              "inf": "info:inf", "big": 1e308, "tiny": 1e-400, "count": 12345678901234567890},
+             {"case:concept:name": "c", "concept:name": "B", "time:timestamp": "2024-01-02", "note": "-inf"}]
+    import_file(engine, "\n".join(json.dumps(line) for line in lines).encode(), name="words.jsonl")
+    csv_text = XES_HEADER + "c2,Start,2024-01-01T10:00:00Z,NaN\nc2,Stop,2024-01-01T11:00:00Z,1.5\n"
+    import_file(engine, csv_text.encode(), name="words.csv")
+    stored = [json.loads(d) for (d,) in engine.store.cursor().execute(
+        "SELECT data::VARCHAR FROM events ORDER BY position").fetchall()]
+    assert stored[0]["note"] == "NaN, Infinity" and stored[0]["big"] == 1e308 and stored[0]["tiny"] == 0
+    assert stored[1]["note"] == "-inf"
+    assert [d["amount"] for d in stored[2:]] == ["NaN", "1.5"]  # a column with a word in it stays text
 
 
 def test_a_mapping_naming_a_missing_column_is_refused_at_the_header(engine):
