@@ -12,6 +12,10 @@ from typing import Any, Iterator
 
 ALLOWED_CONTROLS = "\n\t"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+RAW_CONTROL_SQL = r"[\x00-\x08\x0b-\x1f\x7f-\x{9f}]"
+"""A control character in text, as a regular expression for DuckDB (RE2)."""
+ESCAPED_CONTROL_SQL = r"\\u00(0[0-8b-fB-F]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|\\[bfr]"
+"""A control character escaped inside JSON text (``\u0007``, ``\r``): candidates, to be confirmed."""
 
 
 def normalise(text: str) -> str:

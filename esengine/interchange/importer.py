@@ -25,6 +25,8 @@ whatever their times. After the import every registered projection catches up.
 """
 from __future__ import annotations
 
+import json
+
 import time as clock
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -32,6 +34,7 @@ from typing import Any, Callable
 import duckdb
 
 from esengine.core.events import utcnow
+from esengine.core.text import ESCAPED_CONTROL_SQL, RAW_CONTROL_SQL, control_characters
 from esengine.errors import EsEngineError, ImportRejected
 from esengine.interchange.finite import SUSPECT, dotted, first_non_finite
 from esengine.interchange.mapping import ColumnMapping, guess, recognise
@@ -160,6 +163,7 @@ class _Import:
         self._prepare(mapping, columns)
         self._check_events(mapping)
         self._check_finite(mapping, columns)
+        self._check_text(mapping)
         self._assign_versions()
         self._check_ids(mapping)
         self.progress(0.8, "Writing the events")
@@ -366,6 +370,27 @@ class _Import:
                     path, literal = found
                     column = path[0] if path and path[0] in pairs else whole
                     self._refuse_non_finite(line, side, path, literal, column)
+
+    def _check_text(self, mapping: ColumnMapping) -> None:
+        """Refuse the first row with a control character in its stream, type or text values: the same rule
+        (:mod:`esengine.core.text`) as for every command's text fields."""
+        names = {"stream_id": mapping.stream_id, "stream_type": mapping.stream_type, "event_type": mapping.event_type}
+        rows = self.cur.execute(
+            f"SELECT file_row, stream_id, stream_type, event_type, data::VARCHAR, metadata::VARCHAR FROM {EVENTS} "
+            "WHERE regexp_matches(stream_id, $raw) OR regexp_matches(coalesce(stream_type, ''), $raw) "
+            "OR regexp_matches(event_type, $raw) OR regexp_matches(data::VARCHAR, $escaped) "
+            "OR regexp_matches(coalesce(metadata::VARCHAR, ''), $escaped) ORDER BY file_row LIMIT 1000",
+            {"raw": RAW_CONTROL_SQL, "escaped": ESCAPED_CONTROL_SQL}).fetchall()
+        for line, stream_id, stream_type, event_type, data, metadata in rows:
+            values = {"stream_id": stream_id, "stream_type": stream_type, "event_type": event_type,
+                      "data": json.loads(data) if data else None, "metadata": json.loads(metadata) if metadata else None}
+            for path, problem in control_characters(values):
+                field = path[0]
+                column = names.get(field) if field in names else (
+                    path[1] if len(path) > 1 and isinstance(path[1], str) else None)
+                raise ImportRejected(f"The value at {'.'.join(str(p) for p in path)} {problem}; events keep no "
+                                     "control characters (a line break or a tab inside text is fine).",
+                                     line=line, column=column)
 
     def _refuse_non_finite(self, line: int, side: str, path: list, literal: str, column: str | None) -> None:
         """``column``: the file's column the value came from (a data or metadata column, or a JSON object's)."""

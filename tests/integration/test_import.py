@@ -227,6 +227,14 @@ MALFORMED = {
                                                    "occurred_at": ["2024-01-01T00:00:00Z"],
                                                    "data": ['{"total": -Infinity}']}),
                                          "parquet", r"-Infinity \(at data.total\)", 1, "data"),
+    # control characters: the one text rule of every command, for imports too (issue 12, item 3)
+    "csv bell in an activity": ((XES_HEADER + GOOD_ROW + "c2,Ring\x07,2024-01-01T11:00:00Z,2\n").encode(), "csv",
+                                "event_type contains a control character \\(bell", 3, "concept:name"),
+    "json lines NUL in data": (b'{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01",'
+                               b'"note":"a\\u0000b"}\n', "jsonl", "data.note contains a control character", 1, "note"),
+    "parquet escape in a case id": (_parquet({"case:concept:name": ["ok", "c\x1b[31m"], "concept:name": ["T", "T"],
+                                              "time:timestamp": ["2024-01-01T00:00:00Z"] * 2}),
+                                    "parquet", "stream_id contains a control character", 2, "case:concept:name"),
 }
 
 
