@@ -79,7 +79,7 @@ def _engine(args, create: bool = False) -> Iterator:
     if not create and not path.exists():
         raise StoreUnavailable(f"There is no database at {path}. Check --db, or create one with "
                                f"'python -m esengine demo --db {path}'.")
-    with Engine(path, wait=args.wait) as engine:
+    with Engine(path, domains=tuple(args.domain) if args.domain else None, wait=args.wait) as engine:
         yield engine
 
 
@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=str(default_db_path()), metavar="PATH",
                         help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
+    common.add_argument("--domain", action="append", metavar="NAME", default=None,
+                        help="a domain to wire: a built-in name (orders) or an import path; repeat for several "
+                             "(default: $ESENGINE_DOMAINS or orders)")
     common.add_argument("--wait", type=_seconds, metavar="SECONDS",
                         help="how long to wait for a database another process holds "
                              "(default: $ESENGINE_LOCK_WAIT or 3)")

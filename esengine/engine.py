@@ -5,6 +5,7 @@ through its own cursor and every write goes through the one writer.
 """
 from __future__ import annotations
 
+import importlib
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from esengine.core.aggregate import Aggregate
 from esengine.core.events import EventRegistry
 from esengine.core.repository import Repository
 from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
-from esengine.errors import StoreUnavailable
+from esengine.errors import UnknownDomain
 from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
 from esengine.store.connection import Database, connect, unreadable  # noqa: F401 (connect: re-exported)
@@ -26,6 +27,8 @@ from esengine.store.schema import migrate
 from esengine.store.writer import GroupCommitWriter
 
 DEFAULT_DB_ENV = "ESENGINE_DB"
+DEFAULT_DOMAINS_ENV = "ESENGINE_DOMAINS"
+BUILT_IN_DOMAINS = {"orders": "esengine.domains.orders"}
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "explorer.duckdb"
 
 
@@ -37,7 +40,7 @@ def default_db_path() -> Path:
 class Engine:
     """Everything one database needs: store, writer, registry, buses, repositories, projections."""
 
-    def __init__(self, path: str | Path, domains: tuple[str, ...] = ("orders",), wait: float | None = None):
+    def __init__(self, path: str | Path, domains: tuple[str, ...] | None = None, wait: float | None = None):
         """Open (or create) the database at ``path``; raises :class:`StoreUnavailable` if it cannot be used.
 
         Another process holding the file is waited for up to ``wait`` seconds (default
@@ -59,8 +62,8 @@ class Engine:
             self.commands = CommandBus(self.repositories, self.writer)
             self.queries = QueryBus()
             self.projections = ProjectionRunner(self.store, self.writer)
-            for name in domains:
-                _domain(name).register(self)
+            for name in (default_domains() if domains is None else domains):
+                load_domain(name).register(self)
             self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
         except BaseException as e:
             self._close_after_failure()
@@ -112,8 +115,24 @@ class Engine:
         self.close()
 
 
-def _domain(name: str):
-    if name == "orders":
-        from esengine.domains import orders
-        return orders
-    raise StoreUnavailable(f"Unknown domain '{name}'; known: orders.")
+def load_domain(name: str):
+    """The domain module for a built-in short name (``orders``) or an import path (``myteam.shipping``).
+
+    A domain is an importable module with ``register(engine)``; anything else is refused by name.
+    """
+    path = BUILT_IN_DOMAINS.get(name.strip(), name.strip())
+    try:
+        module = importlib.import_module(path)
+    except ImportError as e:
+        raise UnknownDomain(f"There is no domain '{name}': importing '{path}' failed ({e}). Give a built-in "
+                            f"name ({', '.join(BUILT_IN_DOMAINS)}) or the import path of a module with "
+                            "register(engine).") from e
+    if not callable(getattr(module, "register", None)):
+        raise UnknownDomain(f"'{path}' was imported but is not a domain: it has no register(engine) function.")
+    return module
+
+
+def default_domains() -> tuple[str, ...]:
+    """The domains the app wires: ``$ESENGINE_DOMAINS`` (comma-separated names or import paths), else orders."""
+    given = os.environ.get(DEFAULT_DOMAINS_ENV, "")
+    return tuple(d.strip() for d in given.split(",") if d.strip()) or ("orders",)

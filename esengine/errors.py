@@ -120,6 +120,10 @@ class WrongStreamType(NotFound):
                          f"{expected_type}. Pick a{'n' if expected_type[:1] in 'aeiou' else ''} {expected_type}.")
 
 
+class UnknownDomain(EsEngineError):
+    """A domain named for the engine cannot be imported or has no ``register(engine)``."""
+
+
 class StoreUnavailable(EsEngineError):
     """The database file cannot be opened (held by another process, unreadable, newer schema...)."""
 

@@ -248,3 +248,19 @@ def test_an_unreadable_database_exits_3_with_a_plain_message(db, tmp_path):
         assert "Permission denied" in done.stderr and "Traceback" not in done.stderr
     finally:
         shutil.rmtree(folder)
+
+
+def test_domains_are_named_by_import_path_and_an_unknown_one_is_refused_by_name(tmp_path, monkeypatch):
+    from esengine import Engine, UnknownDomain
+    with Engine(tmp_path / "a.duckdb", domains=("esengine.domains.orders",)) as engine:
+        assert "order" in engine.repositories
+    with pytest.raises(UnknownDomain, match="'no.such.domain'"):
+        Engine(tmp_path / "b.duckdb", domains=("no.such.domain",))
+    with pytest.raises(UnknownDomain, match="no register"):
+        Engine(tmp_path / "c.duckdb", domains=("esengine.errors",))
+    monkeypatch.setenv("ESENGINE_DOMAINS", "")
+    with Engine(tmp_path / "d.duckdb") as engine:
+        assert "order" in engine.repositories  # the default
+    monkeypatch.setenv("ESENGINE_DOMAINS", " ")
+    with Engine(tmp_path / "e.duckdb", domains=()) as engine:
+        assert engine.repositories == {}
