@@ -22,6 +22,7 @@ __all__ = ["EXAMPLES", "run_query", "check_query"]
 
 MAX_BYTES = 64 << 20
 """The largest result the console returns, in bytes of Arrow data (about what the table will hold)."""
+_OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 MEMORY_MB = 1024
 """The memory a console query may use (its worker process's private memory), in MB."""
 
@@ -58,7 +59,8 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     """Run one read-only SELECT on the store and return at most ``max_rows`` rows and ``max_bytes`` bytes.
 
     ``result.attrs["truncated"]`` is True when the result was cut, ``attrs["cut_by"]`` says whether by
-    ``"rows"`` or ``"bytes"`` (None if whole) and ``attrs["cut_message"]`` says so in words.
+    ``"rows"`` or ``"bytes"`` (None if whole) and ``attrs["cut_message"]`` says so in words;
+    ``attrs["peak_memory_mb"]`` (or the error's ``peak_memory_mb``) is the worker's peak resident memory.
     Raises :class:`~esengine.errors.QueryRejected` with a plain message when the query is not a single
     SELECT, calls a forbidden function, fails, needs more than ``memory_mb`` MB, or runs longer than
     ``timeout_s`` seconds; the store is unchanged in every case, and so is the app's memory.
@@ -71,12 +73,24 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     try:
         answer = worker.ask(request, timeout_s)
     except Stopped as stop:
-        raise _stopped(stop, timeout_s, memory_mb) from stop
-    if not answer.header["ok"] and answer.header["error"] in ("OutOfMemoryException", "MemoryError"):
+        box.replace(memory_mb)
+        raise _peak(_stopped(stop, timeout_s, memory_mb), stop.peak_kb) from stop
+    if not answer.header["ok"] and answer.header["error"] in _OUT_OF_MEMORY:
         worker.kill()  # its allocator may be in a poor state; the next query gets a fresh one
+        box.replace(memory_mb)
     else:
         box.give_back(worker)
-    return _frame(answer, max_rows, max_bytes, memory_mb)
+    try:
+        frame = _frame(answer, max_rows, max_bytes, memory_mb)
+    except QueryRejected as e:
+        raise _peak(e, answer.header["peak_kb"]) from None
+    frame.attrs["peak_memory_mb"] = answer.header["peak_kb"] / 1024
+    return frame
+
+
+def _peak(error: QueryRejected, peak_kb: int) -> QueryRejected:
+    error.peak_memory_mb = peak_kb / 1024  # the worker's peak resident memory, for benchmarks and tests
+    return error
 
 
 def _frame(answer: Answer, max_rows: int, max_bytes: int, memory_mb: int) -> pd.DataFrame:
@@ -116,7 +130,7 @@ def _out_of_memory(memory_mb: int) -> QueryRejected:
 
 def _rejection(kind: str, text: str, memory_mb: int) -> QueryRejected:
     message = first_line(Exception(text)) if text else kind
-    if kind in ("OutOfMemoryException", "MemoryError"):
+    if kind in _OUT_OF_MEMORY:
         return _out_of_memory(memory_mb)
     if kind == "PermissionException":
         return QueryRejected("The console cannot read or write files or reach the network. "

@@ -80,11 +80,12 @@ def checked(sql: str) -> CheckedQuery:
                             f"{what}, and the console never changes the store, its files or its settings.")
     text = statements[0].query
     functions, table_functions, tables = _names(_tree(text))
-    _refuse_calls(functions | table_functions | (tables & _known_table_functions()), table_functions)
+    _refuse_calls(functions | table_functions | tables, table_functions | (tables & _known_table_functions()))
     return CheckedQuery(text, frozenset(tables))
 
 
 def _refuse_calls(called: set[str], table_functions: set[str]) -> None:
+    """``called``: every name the query calls or reads; ``table_functions``: those that are table functions."""
     touching = sorted(n for n in called if n in _STATE_FUNCTIONS or _STATE_PATTERN.match(n))
     if touching:
         raise QueryRejected(f"The function {', '.join(touching)} is not allowed in the console: it reads files, "

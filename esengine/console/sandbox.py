@@ -122,6 +122,7 @@ class Sandbox:
         self._threads = threads
         self._idle: list[Worker] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def worker(self, memory_mb: int) -> Worker:
         """An idle worker with this memory cap, or a new one."""
@@ -131,16 +132,26 @@ class Sandbox:
                     return self._idle.pop(i)
         return Worker(memory_mb, self._threads, self.directory)
 
+    def replace(self, memory_mb: int) -> None:
+        """Start a worker for the next query in the background, so that it does not wait for one."""
+        threading.Thread(target=self._start_spare, args=(memory_mb,), daemon=True).start()
+
+    def _start_spare(self, memory_mb: int) -> None:
+        try:
+            self.give_back(Worker(memory_mb, self._threads, self.directory))
+        except (Stopped, OSError):
+            pass  # the next query starts its own
+
     def give_back(self, worker: Worker) -> None:
         with self._lock:
-            if len(self._idle) < _IDLE_KEPT:
+            if not self._closed and len(self._idle) < _IDLE_KEPT:
                 self._idle.append(worker)
                 return
         worker.kill()
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle, self._idle, self._closed = self._idle, [], True
         for worker in idle:
             worker.kill()
         shutil.rmtree(self.directory, ignore_errors=True)

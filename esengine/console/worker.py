@@ -11,12 +11,14 @@ limit on the process's private memory (``RLIMIT_DATA``, the whole cap), no file 
 """
 from __future__ import annotations
 
-import ctypes
 import io
 import json
+import os
 import resource
 import signal
 import sys
+import threading
+import time
 
 import duckdb
 import pyarrow as pa
@@ -103,10 +105,16 @@ def _send(out, header: dict, body: bytes = b"") -> None:
 
 
 def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no orphan keeps running a query
-    except (OSError, AttributeError):
-        pass
+    """No orphan keeps running a query: exit as soon as the parent is gone (DuckDB frees the GIL while
+    it works, so this thread runs). Not PR_SET_PDEATHSIG, which fires when the parent's *thread* ends."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 if __name__ == "__main__":
