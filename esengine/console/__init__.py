@@ -75,7 +75,7 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     except Stopped as stop:
         box.replace(memory_mb)
         raise _peak(_stopped(stop, timeout_s, memory_mb), stop.peak_kb) from stop
-    if not answer.header["ok"] and answer.header["error"] in _OUT_OF_MEMORY:
+    if _out_of_memory_answer(answer.header):
         worker.kill()  # its allocator may be in a poor state; the next query gets a fresh one
         box.replace(memory_mb)
     else:
@@ -96,7 +96,7 @@ def _peak(error: QueryRejected, peak_kb: int) -> QueryRejected:
 def _frame(answer: Answer, max_rows: int, max_bytes: int, memory_mb: int) -> pd.DataFrame:
     header = answer.header
     if not header["ok"]:
-        raise _rejection(header["error"], header["message"], memory_mb)
+        raise _rejection(header, memory_mb)
     table = ipc.open_stream(pa.py_buffer(answer.body)).read_all()
     frame = table.to_pandas()
     frame.attrs["truncated"] = header["cut"] is not None
@@ -128,9 +128,15 @@ def _out_of_memory(memory_mb: int) -> QueryRejected:
                          "limit. Narrow it down (a WHERE, fewer columns, a LIMIT before a join or a sort).")
 
 
-def _rejection(kind: str, text: str, memory_mb: int) -> QueryRejected:
-    message = first_line(Exception(text)) if text else kind
-    if kind in _OUT_OF_MEMORY:
+def _out_of_memory_answer(header: dict) -> bool:
+    # DuckDB's own limit raises OutOfMemoryException; the OS limit can surface as another error type
+    # (an allocation failing inside an Arrow conversion), so the message counts too.
+    return not header["ok"] and (header["error"] in _OUT_OF_MEMORY or "out of memory" in header["message"].lower())
+
+
+def _rejection(header: dict, memory_mb: int) -> QueryRejected:
+    kind, message = header["error"], first_line(Exception(header["message"])) if header["message"] else header["error"]
+    if _out_of_memory_answer(header):
         return _out_of_memory(memory_mb)
     if kind == "PermissionException":
         return QueryRejected("The console cannot read or write files or reach the network. "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -99,12 +100,13 @@ def _refuse_calls(called: set[str], table_functions: set[str]) -> None:
                             "tables instead (`events`, the read models; SHOW TABLES lists them).")
 
 
+_PARSERS = threading.local()
+
+
 def _tree(text: str) -> Any:
-    con = duckdb.connect(config={"enable_external_access": False})
-    try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [text]).fetchall()[0][0])
-    finally:
-        con.close()
+    if not hasattr(_PARSERS, "con"):  # one scratch connection per thread: opening one costs more than parsing
+        _PARSERS.con = duckdb.connect(config={"enable_external_access": False})
+    tree = json.loads(_PARSERS.con.execute("SELECT json_serialize_sql(?)", [text]).fetchall()[0][0])
     if tree.get("error"):
         raise QueryRejected(f"The console cannot check this query ({tree.get('error_message', 'unknown form')}). "
                             "Write it as a plain SELECT ... FROM ... query.")
@@ -141,12 +143,8 @@ _TABLE_FUNCTION_NAMES: set[str] = set()
 def _known_table_functions() -> set[str]:
     """DuckDB's table functions, which a bare name in FROM can call (``FROM duckdb_settings``)."""
     if not _TABLE_FUNCTION_NAMES:
-        con = duckdb.connect(config={"enable_external_access": False})
-        try:
-            _TABLE_FUNCTION_NAMES.update(r[0] for r in con.execute(
-                "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table'").fetchall())
-        finally:
-            con.close()
+        _TABLE_FUNCTION_NAMES.update(r[0] for r in duckdb.connect(config={"enable_external_access": False}).execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table'").fetchall())
     return _TABLE_FUNCTION_NAMES - _TABLE_FUNCTIONS
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.ipc as ipc
 
 _MARK = """SELECT (SELECT coalesce(max(position), 0) FROM events),
@@ -25,6 +26,7 @@ _MARK = """SELECT (SELECT coalesce(max(position), 0) FROM events),
 _COLUMNS = """SELECT table_name, list((column_name, data_type) ORDER BY column_index)
               FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'
               GROUP BY table_name"""
+_MAX_FILES = 8
 _KEPT_TYPES = ("UUID", "JSON")  # the types the Arrow round trip would turn into strings
 
 
@@ -77,6 +79,8 @@ class TableFiles:
             if mark[0] > last:
                 table.paths.append(self._write(cur, name, table.columns, f"WHERE position > {int(last)}"))
                 table.mark = mark[0]
+            if len(table.paths) > _MAX_FILES:  # commands add small files; keep few open in the worker
+                table.paths[2:] = [self._merge(table.paths[2:])]
         elif table.mark != mark:
             old, table.paths = table.paths, [self._write(cur, name, table.columns, "")]
             table.mark = mark
@@ -95,6 +99,15 @@ class TableFiles:
                     writer.write_batch(batch)
         finally:
             typed.close()
+        return path
+
+    def _merge(self, paths: list[str]) -> str:
+        path = str(self._directory / f"t{next(self._numbers)}.arrow")
+        parts = [ipc.open_file(pa.memory_map(p)).read_all() for p in paths]
+        with ipc.new_file(path, parts[0].schema) as writer:
+            for part in parts:
+                writer.write_table(part)
+        _remove(paths)
         return path
 
     def _drop(self, name: str) -> None:

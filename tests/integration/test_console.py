@@ -254,3 +254,13 @@ def test_console_sees_events_appended_after_its_last_query(tmp_path):
         assert after["n"][0] == before["n"][0] + 1 and after["last"][0] == before["last"][0] + 1
         noted = run_query(engine, "SELECT stream_id, data->>'n' AS n FROM events WHERE event_type = 'Noted'")
         assert noted.to_dict("records") == [{"stream_id": "note-console-1", "n": "1"}]
+
+
+def test_console_keeps_up_with_many_small_appends(tmp_path):
+    from esengine import Engine
+    from esengine.core.events import NewEvent
+    with Engine(tmp_path / "appends.duckdb") as engine:
+        for n in range(12):  # each query after an append writes one more small file; they are merged
+            engine.store.append(f"note-{n}", [NewEvent("Noted", {"n": n})], 0, "note")
+            seen = run_query(engine, "SELECT list(data->>'n' ORDER BY position) AS ns FROM events")["ns"][0]
+            assert list(seen) == [str(i) for i in range(n + 1)]
