@@ -20,7 +20,7 @@ from esengine.errors import QueryRejected
 
 __all__ = ["EXAMPLES", "run_query", "check_query"]
 
-MAX_BYTES = 64 << 20
+MAX_BYTES = 16 << 20
 """The largest result the console returns, in bytes of Arrow data (about what the table will hold)."""
 _OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 MEMORY_MB = 1024
