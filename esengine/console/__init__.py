@@ -22,9 +22,9 @@ __all__ = ["EXAMPLES", "run_query", "check_query"]
 
 MAX_BYTES = 16 << 20
 """The largest result the console returns, in bytes of Arrow data (about what the table will hold)."""
-_OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 MEMORY_MB = 1024
 """The memory a console query may use (its worker process's private memory), in MB."""
+_OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 
 EXAMPLES: dict[str, str] = {
     "Events per type": "SELECT event_type, count(*) AS events\nFROM events\nGROUP BY event_type\nORDER BY events DESC",
@@ -69,7 +69,11 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     box = sandbox_for(engine)
     request = {"sql": query.text, "tables": box.tables.files(set(query.tables)),
                "max_rows": max_rows, "max_bytes": max_bytes}
-    worker = box.worker(memory_mb)
+    try:
+        worker = box.worker(memory_mb)
+    except (Stopped, OSError) as e:
+        raise QueryRejected("The console could not start the process that runs queries (the machine may be "
+                            "short of memory or busy). Try again in a moment.") from e
     try:
         answer = worker.ask(request, timeout_s)
     except Stopped as stop:
@@ -135,7 +139,8 @@ def _out_of_memory_answer(header: dict) -> bool:
 
 
 def _rejection(header: dict, memory_mb: int) -> QueryRejected:
-    kind, message = header["error"], first_line(Exception(header["message"])) if header["message"] else header["error"]
+    kind = header["error"]
+    message = first_line(Exception(header["message"])) if header["message"] else kind
     if _out_of_memory_answer(header):
         return _out_of_memory(memory_mb)
     if kind == "PermissionException":

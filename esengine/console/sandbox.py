@@ -77,6 +77,9 @@ class Worker:
         except (OSError, StopIteration):
             return 0
 
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
     def kill(self) -> None:
         self._proc.kill()
         self._proc.wait()
@@ -109,7 +112,8 @@ class Worker:
 
     def _stop(self, reason: str) -> Stopped:
         peak = self.peak_kb()
-        self.kill()
+        self._proc.kill()  # at once; reaping it (a process with large mappings takes a while) is not the caller's wait
+        threading.Thread(target=self.kill, daemon=True).start()
         return Stopped(reason, peak)
 
 
@@ -127,6 +131,9 @@ class Sandbox:
     def worker(self, memory_mb: int) -> Worker:
         """An idle worker with this memory cap, or a new one."""
         with self._lock:
+            for dead in [w for w in self._idle if not w.alive()]:
+                self._idle.remove(dead)
+                dead.kill()  # reaps it and closes its pipes
             for i, worker in enumerate(self._idle):
                 if worker.memory_mb == memory_mb:
                     return self._idle.pop(i)
@@ -143,11 +150,15 @@ class Sandbox:
             pass  # the next query starts its own
 
     def give_back(self, worker: Worker) -> None:
+        """Keep ``worker`` for a next query; the oldest idle one goes if too many wait."""
         with self._lock:
-            if not self._closed and len(self._idle) < _IDLE_KEPT:
+            if self._closed:
+                surplus = [worker]
+            else:
                 self._idle.append(worker)
-                return
-        worker.kill()
+                surplus, self._idle = self._idle[:-_IDLE_KEPT], self._idle[-_IDLE_KEPT:]
+        for old in surplus:
+            old.kill()
 
     def close(self) -> None:
         with self._lock:

@@ -9,9 +9,11 @@ UUID and JSON columns keep their types (DuckDB writes them as plain strings unle
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ _COLUMNS = """SELECT table_name, list((column_name, data_type) ORDER BY column_i
               FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'
               GROUP BY table_name"""
 _MAX_FILES = 8
+_RETIRED_KEPT_S = 60.0
 _KEPT_TYPES = ("UUID", "JSON")  # the types the Arrow round trip would turn into strings
 
 
@@ -46,16 +49,18 @@ class TableFiles:
         self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count()
+        self._retired: list[tuple[float, str]] = []
 
     def files(self, names: set[str] | None) -> dict[str, list[str]]:
         """Every table's files, with current data for the tables in ``names`` (all when None)."""
         with self._lock:
+            self._sweep()
             cur = self._connection.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION READ ONLY")  # one consistent view for the mark and the rows
                 self._refresh(cur, names)
-            finally:
                 cur.execute("ROLLBACK")
+            finally:
                 cur.close()
             return {name: list(table.paths) for name, table in self._tables.items()}
 
@@ -84,7 +89,7 @@ class TableFiles:
         elif table.mark != mark:
             old, table.paths = table.paths, [self._write(cur, name, table.columns, "")]
             table.mark = mark
-            _remove(old)
+            self._retire(old)
 
     def _write(self, cur, name: str, columns: tuple, tail: str) -> str:
         path = str(self._directory / f"t{next(self._numbers)}.arrow")
@@ -107,16 +112,24 @@ class TableFiles:
         with ipc.new_file(path, parts[0].schema) as writer:
             for part in parts:
                 writer.write_table(part)
-        _remove(paths)
+        self._retire(paths)
         return path
 
     def _drop(self, name: str) -> None:
-        _remove(self._tables.pop(name).paths)
+        self._retire(self._tables.pop(name).paths)
 
+    def _retire(self, paths: list[str]) -> None:
+        # Deleted a while later: a query given these paths just before may not have mapped them yet
+        # (a worker that has mapped a file keeps its pages after the file is gone).
+        now = time.monotonic()
+        self._retired.extend((now, path) for path in paths)
 
-def _remove(paths: list[str]) -> None:
-    for path in paths:  # a worker that still maps a file keeps its pages until it lets go
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    def _sweep(self) -> None:
+        now, kept = time.monotonic(), []
+        for retired, path in self._retired:
+            if now - retired < _RETIRED_KEPT_S:
+                kept.append((retired, path))
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        self._retired = kept

@@ -160,7 +160,7 @@ def test_console_stops_a_hostile_query_within_twice_its_limit_and_under_its_memo
     import resource
     import time
     events = fingerprint(store)["events"][0]
-    run_query(store, "SELECT 1")  # a worker is ready, as it is for a person's second query
+    run_query(store, "SELECT 1", memory_mb=CAP_MB)  # a worker is ready, as for a person's second query
     app_peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
     with pytest.raises(QueryRejected, match="stopped") as stopped:
