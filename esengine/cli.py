@@ -155,7 +155,9 @@ def cmd_query(args, out: TextIO, progress: Progress) -> int:
         out.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
     else:
         out.write((frame.to_string(index=False) if len(frame) else "(no rows)") + "\n")
-    if frame.attrs.get("truncated"):
+    if frame.attrs.get("cut_by") == "bytes":
+        print(f"({frame.attrs['cut_message']})", file=sys.stderr)
+    elif frame.attrs.get("truncated"):
         print(f"(only the first {args.max_rows:,} rows are shown; raise --max-rows for more)", file=sys.stderr)
     return OK
 

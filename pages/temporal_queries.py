@@ -114,7 +114,7 @@ with sql_tab, plain_errors():
     if "temporal_sql_result" in S:
         result = S["temporal_sql_result"]
         if result.attrs.get("truncated"):
-            st.warning(f"The result was cut at {len(result):,} rows. Add a LIMIT or an aggregation.")
+            st.warning(result.attrs.get("cut_message") or f"The result was cut at {len(result):,} rows.")
         table_tab, chart_tab = st.tabs(["Table", "Chart"])
         with table_tab:
             result_table(result, "temporal_sql_table", "query.csv", link_streams=False)
