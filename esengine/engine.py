@@ -96,7 +96,9 @@ class Engine:
         return self.store.last_position() == 0
 
     def close(self) -> None:
-        """Stop the background worker, then close the database and give up its lock."""
+        """Stop the background worker and the console's, then close the database and give up its lock."""
+        from esengine.console.sandbox import close_for
+        close_for(self)
         self.projections.close()  # stop the background worker before its connection goes
         self.database.close()
 

@@ -182,6 +182,14 @@ def sandbox_for(engine, threads: int = 2) -> Sandbox:
         return box
 
 
+def close_for(engine) -> None:
+    """Stop the engine's console worker and remove its table copies (the engine is closing)."""
+    with _SANDBOXES_LOCK:
+        box = _SANDBOXES.pop(engine, None)
+    if box is not None:
+        box.close()
+
+
 @atexit.register
 def _close_all() -> None:
     for box in list(_SANDBOXES.values()):
