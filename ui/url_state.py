@@ -1,0 +1,94 @@
+"""A page's state in the address bar: widgets filled from the URL when it is opened, the URL rewritten as they change.
+
+A page lists its :class:`Param` s (the URL name and the widget key). ``restore`` runs before the widgets are
+drawn and fills them from the URL once per distinct URL; ``publish`` runs after them and writes their values
+back, so the address bar always holds the page's state and can be copied, bookmarked or opened elsewhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import streamlit as st
+
+S = st.session_state
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _list_in(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _list_out(value: Any) -> str:
+    return ",".join(value or [])
+
+
+@dataclass(frozen=True)
+class Param:
+    """One piece of a page's state: ``name`` in the URL, ``key`` of its widget in the session state.
+
+    ``read`` turns the URL's text into the widget's value (``ValueError``: the URL's value is ignored) and
+    ``write`` the widget's value into text (empty text leaves the parameter out of the URL).
+    """
+
+    name: str
+    key: str
+    read: Callable[[str], Any] = _text
+    write: Callable[[Any], str] = _text
+
+    @classmethod
+    def listed(cls, name: str, key: str, options: Iterable[str] | None = None) -> "Param":
+        """A multiselect: its choices comma-separated (``event_type=OrderPlaced,OrderShipped``); with
+        ``options``, a value that is not one of them is left out (Streamlit refuses unknown choices)."""
+        known = None if options is None else set(options)
+        return cls(name, key, lambda text: [v for v in _list_in(text) if known is None or v in known], _list_out)
+
+    @classmethod
+    def choice(cls, name: str, key: str, options: Iterable[Any]) -> "Param":
+        """A selectbox or radio: a URL value that is not one of ``options`` is ignored."""
+        by_text = {str(o): o for o in options}
+
+        def read(text: str) -> Any:
+            if text not in by_text:
+                raise ValueError(text)
+            return by_text[text]
+        return cls(name, key, read)
+
+    @classmethod
+    def flag(cls, name: str, key: str) -> "Param":
+        """A checkbox or toggle: ``1`` when on, left out when off."""
+        return cls(name, key, lambda text: text.strip().lower() in ("1", "true", "yes", "on"),
+                   lambda on: "1" if on else "")
+
+
+def restore(params: list[Param], seen_key: str, clear_missing: bool = False) -> bool:
+    """Fill the widgets from the URL, once per distinct URL (not again after ``publish`` rewrote it).
+
+    A parameter missing from the URL leaves its widget alone, or empties it with ``clear_missing``; one that
+    cannot be read is skipped. Returns True when the URL was applied (a link was opened).
+    """
+    url = {p.name: st.query_params.get(p.name, "") for p in params}
+    if S.get(seen_key) == url:
+        return False
+    S[seen_key] = url
+    for p in params:
+        if not url[p.name] and not clear_missing:
+            continue
+        try:
+            S[p.key] = p.read(url[p.name])
+        except ValueError:
+            continue
+    return any(url.values())
+
+
+def publish(params: list[Param], seen_key: str, **extra: str | None) -> dict[str, str]:
+    """Write the widgets' values (and ``extra`` parameters) into the URL; returns what it holds now."""
+    values = {p.name: p.write(S.get(p.key)) for p in params}
+    S[seen_key] = {p.name: values[p.name] for p in params}
+    wanted = {k: v for k, v in {**values, **extra}.items() if v}
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    return wanted
