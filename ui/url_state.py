@@ -48,14 +48,16 @@ class Param:
 
     @classmethod
     def choice(cls, name: str, key: str, options: Iterable[Any]) -> "Param":
-        """A selectbox or radio: a URL value that is not one of ``options`` is ignored."""
+        """A selectbox or radio: a URL value that is not one of ``options`` is ignored; the first option (the
+        default) is left out of the URL."""
         by_text = {str(o): o for o in options}
+        default = next(iter(by_text), None)
 
         def read(text: str) -> Any:
             if text not in by_text:
                 raise ValueError(text)
             return by_text[text]
-        return cls(name, key, read)
+        return cls(name, key, read, lambda value: "" if value is None or str(value) == default else str(value))
 
     @classmethod
     def flag(cls, name: str, key: str) -> "Param":
