@@ -7,6 +7,7 @@ back, so the address bar always holds the page's state and can be copied, bookma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any, Callable, Iterable
 
 import streamlit as st
@@ -30,8 +31,8 @@ def _list_out(value: Any) -> str:
 class Param:
     """One piece of a page's state: ``name`` in the URL, ``key`` of its widget in the session state.
 
-    ``read`` turns the URL's text into the widget's value (``ValueError``: the URL's value is ignored) and
-    ``write`` the widget's value into text (empty text leaves the parameter out of the URL).
+    ``read`` turns the URL's text into the widget's value (``ValueError``: the URL's value is ignored; a dict
+    fills several widgets) and ``write`` the widget's value into text (empty text leaves it out of the URL).
     """
 
     name: str
@@ -60,6 +61,20 @@ class Param:
         return cls(name, key, read, lambda value: "" if value is None or str(value) == default else str(value))
 
     @classmethod
+    def moment(cls, name: str, key: str, first: datetime, last: datetime) -> "Param":
+        """A date and a time input pair (``{key}_date``, ``{key}_time``) as one UTC moment, ``2026-05-01T12:00Z``;
+        a moment outside ``first``..``last`` is moved to the nearer end (the date input refuses it otherwise)."""
+        def read(text: str) -> dict[str, Any]:
+            moment = datetime.fromisoformat(text.strip().rstrip("Zz")).replace(tzinfo=None)
+            moment = min(max(moment, first.replace(second=0, microsecond=0)), last)
+            return {f"{key}_date": moment.date(), f"{key}_time": moment.time().replace(second=0, microsecond=0)}
+
+        def write(day: date | None) -> str:
+            clock = S.get(f"{key}_time") or time()
+            return f"{datetime.combine(day, clock):%Y-%m-%dT%H:%M}Z" if day else ""
+        return cls(name, f"{key}_date", read, write)
+
+    @classmethod
     def flag(cls, name: str, key: str) -> "Param":
         """A checkbox or toggle: ``1`` when on, left out when off."""
         return cls(name, key, lambda text: text.strip().lower() in ("1", "true", "yes", "on"),
@@ -80,17 +95,21 @@ def restore(params: list[Param], seen_key: str, clear_missing: bool = False) -> 
         if not url[p.name] and not clear_missing:
             continue
         try:
-            S[p.key] = p.read(url[p.name])
+            value = p.read(url[p.name])
         except ValueError:
             continue
+        S.update(value if isinstance(value, dict) else {p.key: value})
     return any(url.values())
 
 
-def publish(params: list[Param], seen_key: str, **extra: str | None) -> dict[str, str]:
-    """Write the widgets' values (and ``extra`` parameters) into the URL; returns what it holds now."""
-    values = {p.name: p.write(S.get(p.key)) for p in params}
-    S[seen_key] = {p.name: values[p.name] for p in params}
+def publish(params: list[Param], seen_key: str, shown: Iterable[str] | None = None, **extra: str | None
+            ) -> dict[str, str]:
+    """Write the widgets' values (only the ``shown`` parameters, if given, and ``extra`` ones) into the URL;
+    returns what it holds now."""
+    names = set(shown) if shown is not None else {p.name for p in params}
+    values = {p.name: p.write(S.get(p.key)) for p in params if p.name in names}
     wanted = {k: v for k, v in {**values, **extra}.items() if v}
+    S[seen_key] = {p.name: wanted.get(p.name, "") for p in params}  # what ``restore`` will read back
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     return wanted
