@@ -14,8 +14,8 @@ from ui.feedback import plain_errors
 from ui.url_state import Param, publish, restore
 
 S = st.session_state
-RANGES = {"all of it": None, "its last day": timedelta(days=1), "its last 7 days": timedelta(days=7),
-          "its last 30 days": timedelta(days=30), "its last year": timedelta(days=365)}
+RANGES = {"all of it": None, "the last day": timedelta(days=1), "the last 7 days": timedelta(days=7),
+          "the last 30 days": timedelta(days=30), "the last year": timedelta(days=365)}
 
 
 def url_params(store) -> list[Param]:
@@ -67,8 +67,9 @@ with plain_errors():
     c[2].text_input("Occurred from (UTC)", key="analytics_from", placeholder=f"{first:%Y-%m-%d}, yesterday")
     c[3].text_input("Occurred before (UTC)", key="analytics_to", placeholder=f"{last:%Y-%m-%d} or today")
     bin_choice = c[4].selectbox("Time bin", ["auto", *BINS], key="analytics_bin")
-    st.pills("Show the data's", list(RANGES), key="analytics_range", on_change=pick_range,
-             help="Fills the dates from the newest event of the chosen types back over that span.")
+    st.pills("Show a span of the data", list(RANGES), key="analytics_range", on_change=pick_range,
+             help="Fills the dates: from the newest event of the chosen types back over that span (an imported "
+                  "log may end years ago).")
     publish(params, "analytics_url_seen")
     flt = filter_from_params(typed_filter())
     chosen_bin = None if bin_choice == "auto" else bin_choice

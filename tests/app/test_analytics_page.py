@@ -101,7 +101,7 @@ def test_an_imported_log_in_an_empty_store_is_charted_over_its_own_years_with_ev
 
 def test_a_quick_span_fills_the_dates_from_the_end_of_the_data_not_of_the_calendar(imported_page):
     imported_page.run()
-    imported_page.get("button_group")[0].set_value("its last year").run()
+    imported_page.get("button_group")[0].set_value("the last year").run()
     assert imported_page.text_input(key="analytics_from").value == "2012-04-23T22:00Z"
     assert imported_page.query_params["from"] == "2012-04-23T22:00Z"
     assert "events from 2012-" in captions(imported_page) and "to 2013-04-23 22:00 UTC" in captions(imported_page)
@@ -120,7 +120,7 @@ def test_thirty_six_event_types_are_drawn_as_eleven_named_and_the_rest_together(
     assert len({colour for _, colour in entries}) == 12  # no colour repeats
     assert "25 least frequent event types are drawn together" in captions(page)
     assert "Most of this span holds no events" in captions(page)  # 2010 receipts beside 2026 orders
-    page.get("button_group")[0].set_value("its last 30 days").run()
+    page.get("button_group")[0].set_value("the last 30 days").run()
     assert "Most of this span holds no events" not in captions(page)
 
 
