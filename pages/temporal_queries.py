@@ -8,40 +8,11 @@ from esengine.temporal import (changes_between, field_history, fields_of, final_
 from esengine.temporal.as_of import expand_states, read_model_of
 from ui.engine import get_engine
 from ui.feedback import plain_errors
-from ui.temporal_views import console_chart, last_event_chart, moment_input, result_table
-from ui.url_state import Param, publish, restore
+from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
+                               tab_param)
+from ui.url_state import publish, restore
 
 S = st.session_state
-TABS = {"as_of": "As of a moment", "between": "Between two moments", "field": "History of a field",
-        "sql": "SQL console"}
-
-
-def tab_param() -> Param:
-    labels = {label: slug for slug, label in TABS.items()}
-
-    def read(text: str) -> str:
-        if text not in TABS:
-            raise ValueError(text)
-        return TABS[text]
-    return Param("q", "temporal_tab", read, lambda label: labels.get(label, ""))
-
-
-def question_params(store, types: list[str], first, last) -> dict[str, list[Param]]:
-    """The question of each tab as URL parameters (only the open tab's are written to the address bar)."""
-    field_type = st.query_params.get("field_type") if st.query_params.get("field_type") in types else types[0]
-    return {
-        "as_of": [Param.choice("type", "temporal_asof_type", types), Param.moment("at", "temporal_asof_at", first, last),
-                  Param.choice("clock", "temporal_asof_clock", ["occurred_at", "recorded_at"]),
-                  Param.flag("read_model", "temporal_asof_model")],
-        "between": [Param.choice("between_type", "temporal_between_type", ["(all)", *types]),
-                    Param.moment("from", "temporal_between_start", first, last),
-                    Param.moment("to", "temporal_between_end", first, last),
-                    Param.listed("finals", "temporal_between_finals")],
-        "field": [Param.choice("field_type", "temporal_field_type", types), Param("stream", "temporal_field_stream"),
-                  Param.listed("fields", "temporal_field_names", fields_of(store, field_type)),
-                  Param("every_event", "temporal_field_changes", lambda t: t != "1", lambda on: "" if on else "1")],
-        "sql": [Param("sql", "temporal_sql_text")],
-    }
 
 
 def asked_by_link(tab: str) -> bool:

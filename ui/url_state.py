@@ -102,13 +102,11 @@ def restore(params: list[Param], seen_key: str, clear_missing: bool = False) -> 
     return any(url.values())
 
 
-def publish(params: list[Param], seen_key: str, shown: Iterable[str] | None = None, **extra: str | None
-            ) -> dict[str, str]:
-    """Write the widgets' values (only the ``shown`` parameters, if given, and ``extra`` ones) into the URL;
-    returns what it holds now."""
+def publish(params: list[Param], seen_key: str, shown: Iterable[str] | None = None) -> dict[str, str]:
+    """Write the widgets' values (only the ``shown`` parameters, if given) into the URL; returns what it holds."""
     names = set(shown) if shown is not None else {p.name for p in params}
     values = {p.name: p.write(S.get(p.key)) for p in params if p.name in names}
-    wanted = {k: v for k, v in {**values, **extra}.items() if v}
+    wanted = {k: v for k, v in values.items() if v}
     S[seen_key] = {p.name: wanted.get(p.name, "") for p in params}  # what ``restore`` will read back
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
