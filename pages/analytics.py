@@ -11,6 +11,7 @@ from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, eve
 from ui.engine import get_engine
 from ui.event_views import link
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
 from ui.url_state import Param, publish, restore
 
 S = st.session_state
@@ -48,6 +49,7 @@ def pick_range() -> None:
     S["analytics_to"] = ""
 
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Analytics")
 st.caption("Event volume over time and where it goes. The same filters as the event browser; "
            "click a bar for a link to its events there. The address bar holds the view: copy it to share it.")

@@ -13,6 +13,7 @@ from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
 from ui.feedback import plain_errors, show_error
 from ui.formatting import local_and_utc
+from ui.navigation import stay_on_the_router
 from ui.url_state import Param, publish, restore
 
 S = st.session_state
@@ -160,6 +161,7 @@ def show_detail(store, position):
     return None
 
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Event browser")
 st.caption("Every change is an event in one ordered log. Filter it, open an event, and follow its correlation: "
            "the command that started it, the events it produced and the commands that followed.")

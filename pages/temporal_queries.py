@@ -10,6 +10,7 @@ from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
                                tab_param)
+from ui.navigation import stay_on_the_router
 from ui.url_state import publish, restore
 
 S = st.session_state
@@ -20,6 +21,7 @@ def asked_by_link(tab: str) -> bool:
     return S.get("temporal_linked_tab") == tab and S.pop("temporal_linked_tab") is not None
 
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Temporal queries")
 st.caption("Ask the history questions over time: what everything looked like at a moment, what changed "
            "between two moments, every value a field took, or anything else in SQL. The address bar holds the "

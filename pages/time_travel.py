@@ -7,10 +7,12 @@ from esengine.timetravel import fixture_json, generate_fixture, state_and_diff, 
 from ui import time_travel_views as views
 from ui.engine import get_engine
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
 
 S = st.session_state
 ANY = "any type"
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Time travel")
 st.caption("An event-sourced stream has no stored state: its state is the fold of its events. Move the cursor "
            "to see the state after any event, what that event changed, and what would differ without some events.")
