@@ -22,7 +22,8 @@ def link_target() -> tuple[str | None, str | None, str | None]:
     """The view a deep link asks for, applied once per distinct link (the page rewrites the URL as you move)."""
     p = st.query_params
     wanted = (p.get("stream"), p.get("version"), p.get("at"))
-    if wanted == S.get("tt_link") or not wanted[0]:
+    # the URL this page wrote last, or an older one the browser sent back with a rerun: not a link to follow
+    if wanted == S.get("tt_link") or wanted in S.get("tt_written", ()) or not wanted[0]:
         return None, None, None
     S["tt_link"] = wanted
     S["tt_stream"], S["tt_search"], S["tt_type"] = wanted[0], "", ANY
@@ -121,6 +122,7 @@ def viewer() -> None:
         cursor = S.tt_cursor
         st.query_params.from_dict({"stream": tl.stream_id, "version": str(cursor)})
         S.tt_link = (tl.stream_id, str(cursor), None)
+        S.tt_written = [*S.get("tt_written", [])[-99:], S.tt_link]
         compare = st.slider("Compared version", 0, latest, max(cursor - 1, 0), key="tt_compare") if compare_on \
             else max(cursor - 1, 0)
         state, diff = state_and_diff(engine, tl.stream_id, cursor, compare)

@@ -13,6 +13,12 @@ from typing import Any, Callable, Iterable
 import streamlit as st
 
 S = st.session_state
+KEPT_URLS = 100
+"""How many of the URLs a page wrote are remembered, so that the browser sending one back is not taken for a link."""
+
+
+def _signature(url: dict[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in sorted(url.items()))
 
 
 def _text(value: Any) -> str:
@@ -88,7 +94,9 @@ def restore(params: list[Param], seen_key: str, clear_missing: bool = False) -> 
     cannot be read is skipped. Returns True when the URL was applied (a link was opened).
     """
     url = {p.name: st.query_params.get(p.name, "") for p in params}
-    if S.get(seen_key) == url:
+    if S.get(seen_key) == url or _signature(url) in S.get(f"{seen_key}_published", ()):
+        # our own URL, or an older one of ours that the browser sent back with a rerun it asked for before
+        # the newer one reached it: not a link to follow
         return False
     S[seen_key] = url
     for p in params:
@@ -108,6 +116,9 @@ def publish(params: list[Param], seen_key: str, shown: Iterable[str] | None = No
     values = {p.name: p.write(S.get(p.key)) for p in params if p.name in names}
     wanted = {k: v for k, v in values.items() if v}
     S[seen_key] = {p.name: wanted.get(p.name, "") for p in params}  # what ``restore`` will read back
+    published = S.setdefault(f"{seen_key}_published", [])
+    if _signature(S[seen_key]) not in published:
+        published[:] = [*published[-(KEPT_URLS - 1):], _signature(S[seen_key])]
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
     return wanted
