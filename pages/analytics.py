@@ -1,40 +1,79 @@
 """Analytics: how much happened when, in which streams, and how commands fared. Click a bar to see its events."""
+from datetime import timedelta
+
 import plotly.express as px
 import streamlit as st
 
-from esengine.analytics import BINS, command_outcomes, hour_of_week, stream_lengths, top_streams, volume
+from esengine.analytics import BINS, command_outcomes, data_span, hour_of_week, stream_lengths, top_streams, volume
 from esengine.browsing import event_types, filter_from_params, filter_to_params, stream_types
 from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_figure,
                                 time_bar_filter, volume_figure)
 from ui.engine import get_engine
 from ui.event_views import link
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
+from ui.url_state import Param, publish, restore
 
 S = st.session_state
-LINKED = {"stream_type": "analytics_stream_type", "event_type": "analytics_event_type", "from": "analytics_from",
-          "to": "analytics_to"}
+RANGES = {"all of it": None, "the last day": timedelta(days=1), "the last 7 days": timedelta(days=7),
+          "the last 30 days": timedelta(days=30), "the last year": timedelta(days=365)}
 
+
+def url_params(store) -> list[Param]:
+    return [Param.listed("stream_type", "analytics_stream_type", stream_types(store)),
+            Param.listed("event_type", "analytics_event_type", event_types(store)), Param("from", "analytics_from"),
+            Param("to", "analytics_to"), Param.choice("bin", "analytics_bin", ["auto", *BINS])]
+
+
+def mostly_empty(v) -> bool:
+    """True when fewer than a third of the bins between the first and the last event hold any."""
+    bins = (v.end - v.start) / BINS[v.bin] + 1
+    return bins > 20 and v.frame["bucket"].nunique() < bins / 3
+
+
+def typed_filter() -> dict[str, str]:
+    return {"stream_type": ",".join(S.get("analytics_stream_type") or []),
+            "event_type": ",".join(S.get("analytics_event_type") or []),
+            "from": S.get("analytics_from") or "", "to": S.get("analytics_to") or ""}
+
+
+def pick_range() -> None:
+    """A quick range fills the date fields: the end of the data (of the chosen types), not of the calendar."""
+    choice, S["analytics_range"] = S.get("analytics_range"), None
+    if choice not in RANGES:
+        return
+    types = filter_from_params({**typed_filter(), "from": "", "to": ""})
+    first, last = data_span(get_engine().store, types)
+    start = max(first, last - RANGES[choice]) if RANGES[choice] and last else None
+    S["analytics_from"] = f"{start:%Y-%m-%dT%H:%M}Z" if start else ""
+    S["analytics_to"] = ""
+
+
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Analytics")
 st.caption("Event volume over time and where it goes. The same filters as the event browser; "
-           "click a bar for a link to its events there.")
+           "click a bar for a link to its events there. The address bar holds the view: copy it to share it.")
 
 with plain_errors():
     engine = get_engine()
     store = engine.store
-    link_params = {name: st.query_params.get(name, "") for name in LINKED}
-    if S.get("analytics_link_seen") != link_params:  # a link like /analytics?stream_type=order fills the filters
-        S["analytics_link_seen"] = link_params
-        for name, key in LINKED.items():
-            value = link_params[name]
-            S[key] = [v for v in value.split(",") if v] if name in ("stream_type", "event_type") else value
+    first, last = data_span(store)
+    if last is None:
+        st.info("The store is empty. Send a command on the Commands page, or import a history.")
+        st.stop()
+    params = url_params(store)
+    restore(params, "analytics_url_seen", clear_missing=True)
     c = st.columns([2, 3, 2, 2, 1])
     c[0].multiselect("Stream type", stream_types(store), key="analytics_stream_type")
     c[1].multiselect("Event type", event_types(store), key="analytics_event_type")
-    c[2].text_input("Occurred from (UTC)", key="analytics_from", placeholder="2026-05-01")
-    c[3].text_input("Occurred before (UTC)", key="analytics_to", placeholder="2026-06-01")
+    c[2].text_input("Occurred from (UTC)", key="analytics_from", placeholder=f"{first:%Y-%m-%d}, yesterday")
+    c[3].text_input("Occurred before (UTC)", key="analytics_to", placeholder=f"{last:%Y-%m-%d} or today")
     bin_choice = c[4].selectbox("Time bin", ["auto", *BINS], key="analytics_bin")
-    flt = filter_from_params({name: ",".join(S[key]) if isinstance(S[key], list) else S[key]
-                              for name, key in LINKED.items()})
+    st.pills("Show a span of the data", list(RANGES), key="analytics_range", on_change=pick_range,
+             help="Fills the dates: from the newest event of the chosen types back over that span (an imported "
+                  "log may end years ago).")
+    publish(params, "analytics_url_seen")
+    flt = filter_from_params(typed_filter())
     chosen_bin = None if bin_choice == "auto" else bin_choice
 
     by_type = volume(store, flt, "event_type", chosen_bin)
@@ -44,20 +83,23 @@ with plain_errors():
     st.subheader("Event volume over time")
     st.caption(f"{int(by_type.frame['events'].sum()):,} events from {as_utc_text(by_type.start)} to "
                f"{as_utc_text(by_type.end)}, one bar per {by_type.bin}. "
-               f"[Browse them in the event browser]({link('event_browser', **filter_to_params(flt))}) · "
-               f"[link to this view]({link('analytics', **filter_to_params(flt))})")
+               f"[Browse them in the event browser]({link('event_browser', **filter_to_params(flt))})"
+               + (f". The {len(by_type.others)} least frequent event types are drawn together in grey: choose "
+                  "event types above to see them apart." if by_type.others else "")
+               + (". Most of this span holds no events: pick one of the data's spans above, a stream type or dates "
+                  "to see the busy part." if mostly_empty(by_type) else ""))
     tab_event, tab_stream = st.tabs(["By event type", "By stream type"])
     with tab_event:
-        event = st.plotly_chart(volume_figure(by_type.frame, "events", "event type"), key="analytics_volume_event",
+        event = st.plotly_chart(volume_figure(by_type, "events", "event type"), key="analytics_volume_event",
                                 on_select="rerun", selection_mode="points")
         if point := clicked(event):
-            events_link(bar_filter(point, flt, by_type.bin, "event_type"), bar_label(point, by_type.bin))
+            events_link(bar_filter(point, flt, by_type), bar_label(point, by_type.bin))
     with tab_stream:
         by_stream = volume(store, flt, "stream_type", by_type.bin)
-        event = st.plotly_chart(volume_figure(by_stream.frame, "events", "stream type"),
+        event = st.plotly_chart(volume_figure(by_stream, "events", "stream type"),
                                 key="analytics_volume_stream", on_select="rerun", selection_mode="points")
         if point := clicked(event):
-            events_link(bar_filter(point, flt, by_stream.bin, "stream_type"), bar_label(point, by_stream.bin))
+            events_link(bar_filter(point, flt, by_stream), bar_label(point, by_stream.bin))
 
     left, right = st.columns(2)
     with left:
@@ -83,7 +125,7 @@ with plain_errors():
     if outcomes.frame.empty:
         st.info("No command was sent in this time range (imported histories have no command log).")
     else:
-        fig = volume_figure(outcomes.frame, "commands", "outcome")
+        fig = volume_figure(outcomes, "commands", "outcome")
         event = st.plotly_chart(fig, key="analytics_commands", on_select="rerun", selection_mode="points")
         st.caption(f"One bar per {outcomes.bin}. Click one to see the events written in that {outcomes.bin}.")
         if point := clicked(event):

@@ -7,45 +7,40 @@ import streamlit as st
 from esengine.browsing import (count_matching, event_detail, event_page, event_types, events_after,
                                filter_from_params, filter_to_params, parse_position, search_streams, stream_types,
                                streams_touched, swimlane_events)
+from esengine.errors import ValidationError
 from esengine.interchange.export import export_events
 from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
-from ui.feedback import plain_errors
+from ui.feedback import plain_errors, show_error
 from ui.formatting import local_and_utc
+from ui.navigation import stay_on_the_router
+from ui.url_state import Param, publish, restore
 
 S = st.session_state
 PAGE_SIZE = 50
-FILTER_KEYS = {"stream": "events_stream", "stream_type": "events_stream_type", "event_type": "events_event_type",
-               "from": "events_from", "to": "events_to", "correlation": "events_correlation", "text": "events_text"}
-LIST_KEYS = ("stream_type", "event_type")
 
 
-def seed_from_link() -> None:
-    """A deep link's filter goes into the filter widgets, once per distinct link."""
-    link_params = {k: st.query_params.get(k, "") for k in FILTER_KEYS}
-    signature = urlencode(link_params)
-    if S.get("events_link_seen") == signature:
-        return
-    S["events_link_seen"] = signature
-    for name, key in FILTER_KEYS.items():
-        value = link_params[name]
-        S[key] = [v for v in value.split(",") if v] if name in LIST_KEYS else value
+def filter_params(store) -> list[Param]:
+    """The filter fields and their names in the URL (the same names as every link to this page)."""
+    return [Param("stream", "events_stream"), Param.listed("stream_type", "events_stream_type", stream_types(store)),
+            Param.listed("event_type", "events_event_type", event_types(store)), Param("from", "events_from"),
+            Param("to", "events_to"), Param("correlation", "events_correlation"), Param("text", "events_text"),
+            Param("event", "events_linked_event")]
 
 
-def filter_widgets(store):
-    """The filter form; returns the EventFilter it describes (a bad value is reported per field)."""
+def filter_widgets(store) -> None:
+    """The filter fields; what a person types is read (and checked) by ``filter_from_params``."""
     c = st.columns([2, 2, 3])
     c[0].text_input("Stream", key="events_stream", placeholder="an exact id, or order-*")
     c[1].multiselect("Stream type", stream_types(store), key="events_stream_type")
     c[2].multiselect("Event type", event_types(store), key="events_event_type")
     c = st.columns([2, 2, 2, 2])
-    c[0].text_input("Occurred from (UTC)", key="events_from", placeholder="2026-05-01 or 2026-05-01T12:00Z")
-    c[1].text_input("Occurred before (UTC)", key="events_to", placeholder="2026-06-01")
+    c[0].text_input("Occurred from (UTC)", key="events_from", placeholder="2026-11-30, 2026-11-30T12:00Z or yesterday",
+                    help="A date, a time (UTC unless it names a zone), today or yesterday.")
+    c[1].text_input("Occurred before (UTC)", key="events_to", placeholder="2026-12-01 or today",
+                    help="The first moment not shown: a date, a time, today or yesterday.")
     c[2].text_input("Correlation id", key="events_correlation")
     c[3].text_input("Text inside the data", key="events_text", placeholder="e.g. TRK- or an email")
-    values = {name: (",".join(S.get(key) or []) if name in LIST_KEYS else S.get(key) or "")
-              for name, key in FILTER_KEYS.items()}
-    return filter_from_params(values)
 
 
 def paging(signature: str) -> int | None:
@@ -76,7 +71,8 @@ def events_tab(store, flt) -> int | None:
     before = paging(urlencode(params))
     page = event_page(store, flt, before=before, size=PAGE_SIZE)
     total = count_matching(store, flt)
-    st.markdown(f"**{total:,}** matching events, newest first · [link to this filter]({link('event_browser', **params)})")
+    st.markdown(f"**{total:,}** matching events, newest first. The address bar holds this filter: copy it to "
+                "share what you see.")
     if page.empty:
         missing = f"There is no stream '{flt.stream_id}'. " if flt.stream_id and not store.count(
             flt.with_(**{f: None for f in ("occurred_from", "occurred_to", "correlation_id", "text")})) else ""
@@ -123,7 +119,9 @@ def streams_tab(store) -> None:
 def swimlanes_tab(store, correlation: str | None, flt_types: tuple[str, ...] = ()) -> None:
     """The streams of the open event's correlation side by side (else the latest few), and any added."""
     latest = list(search_streams(store, stream_types=flt_types, limit=20).rows["stream_id"])
-    if S.get("events_lanes_for", "unset") != correlation:  # another event opened: its streams are the lanes
+    # the lanes are chosen again for another event, and when the widget's state is gone (a run that stopped
+    # at a bad filter drew no multiselect, so Streamlit dropped its value)
+    if S.get("events_lanes_for", "unset") != correlation or "events_lanes" not in S:  # another event opened: its streams are the lanes
         S["events_lanes_for"] = correlation
         S["events_lanes"] = list(streams_touched(store, correlation)["stream_id"][:8]) if correlation else latest[:4]
     chosen = st.multiselect("Streams side by side (the 20 latest active are offered; type an id to add another)",
@@ -163,22 +161,33 @@ def show_detail(store, position):
     return None
 
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Event browser")
 st.caption("Every change is an event in one ordered log. Filter it, open an event, and follow its correlation: "
            "the command that started it, the events it produced and the commands that followed.")
 
 with plain_errors():
     store = get_engine().store
-    seed_from_link()
+    params = filter_params(store)
+    restore(params, "events_url_seen", clear_missing=True)
     linked_box = st.container()  # a deep link's event goes first: it is what the link is about
-    flt = filter_widgets(store)
+    filter_widgets(store)
+    typed = publish(params, "events_url_seen")
+    try:
+        flt = filter_from_params(typed)
+    except ValidationError as e:
+        show_error(e)
+        st.stop()
     events, streams, lanes, tail_tab = st.tabs(["Events", "Streams", "Swimlanes", "Live tail"])
     with events:
         selected = events_tab(store, flt)
         detail = show_detail(store, selected) if selected else None
-    if not selected and st.query_params.get("event"):
+    if selected:  # the event on show goes into the address bar, as a link to it would
+        S["events_linked_event"] = str(selected)
+        publish(params, "events_url_seen")
+    elif S.get("events_linked_event"):
         with linked_box:
-            detail = show_detail(store, st.query_params.get("event"))
+            detail = show_detail(store, S["events_linked_event"])
             st.divider()
     with streams:
         streams_tab(store)

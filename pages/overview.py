@@ -6,7 +6,9 @@ from esengine.store.statistics import events_per_type, overview
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.formatting import local_and_utc
+from ui.navigation import stay_on_the_router
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Overview")
 st.caption("An event store keeps every change as an event, in order. This is what this one holds.")
 

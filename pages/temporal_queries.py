@@ -8,13 +8,24 @@ from esengine.temporal import (changes_between, field_history, fields_of, final_
 from esengine.temporal.as_of import expand_states, read_model_of
 from ui.engine import get_engine
 from ui.feedback import plain_errors
-from ui.temporal_views import console_chart, last_event_chart, moment_input, result_table
+from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
+                               tab_param)
+from ui.navigation import stay_on_the_router
+from ui.url_state import publish, restore
 
 S = st.session_state
 
+
+def asked_by_link(tab: str) -> bool:
+    """True once, when a link opened this tab with its question: the link shows the answer, not just the form."""
+    return S.get("temporal_linked_tab") == tab and S.pop("temporal_linked_tab") is not None
+
+
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Temporal queries")
 st.caption("Ask the history questions over time: what everything looked like at a moment, what changed "
-           "between two moments, every value a field took, or anything else in SQL.")
+           "between two moments, every value a field took, or anything else in SQL. The address bar holds the "
+           "question: copy it to share it.")
 
 with plain_errors():
     engine = get_engine()
@@ -24,8 +35,11 @@ with plain_errors():
     if first is None:
         st.info("The store is empty. Send a command on the Commands page, or import a history.")
         st.stop()
-    as_of_tab, between_tab, field_tab, sql_tab = st.tabs(
-        ["As of a moment", "Between two moments", "History of a field", "SQL console"])
+    questions = question_params(store, types, first, last)
+    every_param = [tab_param(), *(p for params in questions.values() for p in params)]
+    if restore(every_param, "temporal_url_seen") and st.query_params.get("q") in TABS:
+        S["temporal_linked_tab"] = st.query_params["q"]
+    as_of_tab, between_tab, field_tab, sql_tab = st.tabs(list(TABS.values()), key="temporal_tab", on_change="rerun")
 
 with as_of_tab, plain_errors():
     st.markdown("The state of every stream of a type **as it was** at a moment: its events up to then, folded.")
@@ -38,7 +52,7 @@ with as_of_tab, plain_errors():
     use_model = model is not None and st.toggle(
         f"Show the '{model[1]}' table of the '{model[0]}' read model as it was (built from the events up to then), "
         "instead of the generic fold", key="temporal_asof_model")
-    if st.button("Show the state", key="temporal_asof_run", type="primary"):
+    if st.button("Show the state", key="temporal_asof_run", type="primary") or asked_by_link("as_of"):
         S.pop("temporal_asof_result", None)
         with st.spinner("Reading every stream's state as of that moment…"):
             if use_model:
@@ -66,7 +80,7 @@ with between_tab, plain_errors():
     finals = st.multiselect("Event types that count as a final state (found in the data: never followed by "
                             "another event)", sorted(set(detected) | set(S.get("temporal_between_finals", []))),
                             default=detected, key="temporal_between_finals")
-    if st.button("Compare the two moments", key="temporal_between_run", type="primary"):
+    if st.button("Compare the two moments", key="temporal_between_run", type="primary") or asked_by_link("between"):
         S.pop("temporal_between_result", None)
         S["temporal_between_result"] = changes_between(store, start, end, b_type, finals)
     if "temporal_between_result" in S:
@@ -108,7 +122,7 @@ with sql_tab, plain_errors():
         if example in EXAMPLES:
             S["temporal_sql_text"] = EXAMPLES[example]
     sql = st.text_area("SQL", key="temporal_sql_text", height=160, placeholder="SELECT … FROM events …")
-    if st.button("Run", key="temporal_sql_run", type="primary"):
+    if st.button("Run", key="temporal_sql_run", type="primary") or asked_by_link("sql"):
         S.pop("temporal_sql_result", None)
         S["temporal_sql_result"] = run_query(engine, sql)
     if "temporal_sql_result" in S:
@@ -120,3 +134,7 @@ with sql_tab, plain_errors():
             result_table(result, "temporal_sql_table", "query.csv", link_streams=False)
         with chart_tab:
             console_chart(result, "temporal_sql_chart")
+
+with plain_errors():
+    open_tab = next((slug for slug, label in TABS.items() if label == S.get("temporal_tab")), "as_of")
+    publish(every_param, "temporal_url_seen", shown=["q", *(p.name for p in questions[open_tab])])

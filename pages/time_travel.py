@@ -7,10 +7,12 @@ from esengine.timetravel import fixture_json, generate_fixture, state_and_diff, 
 from ui import time_travel_views as views
 from ui.engine import get_engine
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
 
 S = st.session_state
 ANY = "any type"
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Time travel")
 st.caption("An event-sourced stream has no stored state: its state is the fold of its events. Move the cursor "
            "to see the state after any event, what that event changed, and what would differ without some events.")
@@ -20,7 +22,8 @@ def link_target() -> tuple[str | None, str | None, str | None]:
     """The view a deep link asks for, applied once per distinct link (the page rewrites the URL as you move)."""
     p = st.query_params
     wanted = (p.get("stream"), p.get("version"), p.get("at"))
-    if wanted == S.get("tt_link") or not wanted[0]:
+    # the URL this page wrote last, or an older one the browser sent back with a rerun: not a link to follow
+    if wanted == S.get("tt_link") or wanted in S.get("tt_written", ()) or not wanted[0]:
         return None, None, None
     S["tt_link"] = wanted
     S["tt_stream"], S["tt_search"], S["tt_type"] = wanted[0], "", ANY
@@ -119,6 +122,7 @@ def viewer() -> None:
         cursor = S.tt_cursor
         st.query_params.from_dict({"stream": tl.stream_id, "version": str(cursor)})
         S.tt_link = (tl.stream_id, str(cursor), None)
+        S.tt_written = [*S.get("tt_written", [])[-99:], S.tt_link]
         compare = st.slider("Compared version", 0, latest, max(cursor - 1, 0), key="tt_compare") if compare_on \
             else max(cursor - 1, 0)
         state, diff = state_and_diff(engine, tl.stream_id, cursor, compare)

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from esengine.analytics import bucket_filter
+from esengine.analytics import Volume, bucket_filter
 from esengine.browsing import filter_to_params
 from esengine.store.filters import EventFilter
 from ui.event_views import link
@@ -16,11 +16,29 @@ from ui.event_views import link
 _MARGIN = {"l": 0, "r": 0, "t": 10, "b": 0}
 
 
-def volume_figure(frame: pd.DataFrame, value: str, legend: str) -> go.Figure:
-    """Stacked bars per time bin; each bar carries its group in ``customdata`` for the click."""
-    fig = px.bar(frame, x="bucket", y=value, color="key", custom_data=["key"],
-                 labels={"bucket": "", value: value, "key": legend})
-    fig.update_layout(barmode="stack", margin=_MARGIN, height=380, legend_title_text=legend)
+# 13 colours told apart also by people with a colour-vision deficiency (Okabe-Ito, then Tol's muted); the
+# folded "other" entry is grey. A volume chart never has more entries (esengine.analytics.LEGIBLE_GROUPS + 1).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#332288", "#882255",
+           "#44AA99", "#999933", "#AA4499", "#117733"]
+OTHER_COLOUR = "#B0B0B0"
+
+
+def colours(v: Volume) -> dict[str, str]:
+    """A distinct colour per legend entry, in the order of the legend; grey for the folded "other" entry."""
+    named = v.keys[:-1] if v.others else v.keys
+    mapping = {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(named)}
+    if v.others:
+        mapping[v.keys[-1]] = OTHER_COLOUR
+    return mapping
+
+
+def volume_figure(v: Volume, value: str, legend: str) -> go.Figure:
+    """Stacked bars per time bin, largest group at the bottom and first in the legend; each bar carries its
+    group in ``customdata`` for the click. The legend lists every entry (it scrolls rather than clips)."""
+    fig = px.bar(v.frame, x="bucket", y=value, color="key", custom_data=["key"], color_discrete_map=colours(v),
+                 category_orders={"key": list(v.keys)}, labels={"bucket": "", value: value, "key": legend})
+    fig.update_layout(barmode="stack", margin=_MARGIN, height=max(380, 60 + 22 * len(v.keys)),
+                      legend={"title_text": legend, "traceorder": "normal", "itemclick": "toggleothers"})
     return fig
 
 
@@ -42,19 +60,23 @@ def events_link(flt: EventFilter, what: str) -> None:
     st.success(f":material/list_alt: [Open {what} in the event browser]({link('event_browser', **filter_to_params(flt))})")
 
 
+def _key(point: dict) -> str:
+    return (point.get("customdata") or [point.get("legendgroup")])[0]
+
+
 def bar_label(point: dict, bin: str) -> str:
     """``the 78 OrderShipped events of 2026-03-03`` for a clicked bar."""
-    key = (point.get("customdata") or [point.get("legendgroup")])[0]
+    key = _key(point)
     count = f"{int(point['y']):,} " if isinstance(point.get("y"), (int, float)) else ""
     return f"the {count}{key} events of the {bin} from {pd.Timestamp(point['x']):%Y-%m-%d %H:%M} UTC"
 
 
-def bar_filter(point: dict, flt: EventFilter, bin: str, by: str) -> EventFilter:
-    """The events behind a clicked bar of a volume chart split ``by`` event type or stream type."""
+def bar_filter(point: dict, flt: EventFilter, v: Volume) -> EventFilter:
+    """The events behind a clicked bar of a volume chart (a folded "other" bar: all of its types)."""
     start = pd.Timestamp(point["x"]).to_pydatetime()
-    key = (point.get("customdata") or [point.get("legendgroup")])[0]
-    types = {"event_types": (key,)} if by == "event_type" else {"stream_types": (key,)}
-    return bucket_filter(flt, start, bin, **types)
+    members = v.members(_key(point))
+    types = {"event_types": members} if v.by == "event_type" else {"stream_types": members}
+    return bucket_filter(flt, start, v.bin, **types)
 
 
 def time_bar_filter(point: dict, flt: EventFilter, bin: str) -> EventFilter:

@@ -8,9 +8,43 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from esengine.temporal import fields_of
 from ui.event_views import link
+from ui.url_state import Param
 
 SHOWN_ROWS = 1000
+# the tabs of the page, by their name in the URL (``?q=sql``)
+TABS = {"as_of": "As of a moment", "between": "Between two moments", "field": "History of a field",
+        "sql": "SQL console"}
+
+
+def tab_param() -> Param:
+    """The open tab, ``q=as_of`` (the tabs keep their label in the session state under ``temporal_tab``)."""
+    labels = {label: slug for slug, label in TABS.items()}
+
+    def read(text: str) -> str:
+        if text not in TABS:
+            raise ValueError(text)
+        return TABS[text]
+    return Param("q", "temporal_tab", read, lambda label: labels.get(label, ""))
+
+
+def question_params(store, types: list[str], first, last) -> dict[str, list[Param]]:
+    """The question of each tab as URL parameters (only the open tab's are written to the address bar)."""
+    field_type = st.query_params.get("field_type") if st.query_params.get("field_type") in types else types[0]
+    return {
+        "as_of": [Param.choice("type", "temporal_asof_type", types), Param.moment("at", "temporal_asof_at", first, last),
+                  Param.choice("clock", "temporal_asof_clock", ["occurred_at", "recorded_at"]),
+                  Param.flag("read_model", "temporal_asof_model")],
+        "between": [Param.choice("between_type", "temporal_between_type", ["(all)", *types]),
+                    Param.moment("from", "temporal_between_start", first, last),
+                    Param.moment("to", "temporal_between_end", first, last),
+                    Param.listed("finals", "temporal_between_finals")],
+        "field": [Param.choice("field_type", "temporal_field_type", types), Param("stream", "temporal_field_stream"),
+                  Param.listed("fields", "temporal_field_names", fields_of(store, field_type)),
+                  Param("every_event", "temporal_field_changes", lambda t: t != "1", lambda on: "" if on else "1")],
+        "sql": [Param("sql", "temporal_sql_text")],
+    }
 
 
 def moment_input(label: str, key: str, default: datetime, first: datetime, last: datetime, column=st) -> datetime:

@@ -13,17 +13,52 @@ from esengine.store.event_store import EventStore
 from esengine.store.filters import EventFilter
 
 GROUPINGS = ("event_type", "stream_type")
+LEGIBLE_GROUPS = 12
+"""How many groups a chart names before the smallest are drawn together as one ("24 other types")."""
 
 
 @dataclass(frozen=True)
 class Volume:
-    """Events per time bin and group: ``frame`` has ``bucket`` (bin start, UTC), ``key`` and ``events``."""
+    """Events per time bin and group: ``frame`` has ``bucket`` (bin start, UTC), ``key`` and ``events``.
+
+    ``keys`` are the groups, largest first; ``others`` the groups drawn together under ``keys[-1]`` when
+    there were more than a chart can tell apart (see :func:`fold_small_groups`).
+    """
 
     frame: pd.DataFrame
     bin: str
     by: str
     start: datetime | None
     end: datetime | None
+    keys: tuple[str, ...] = ()
+    others: tuple[str, ...] = ()
+
+    def members(self, key: str) -> tuple[str, ...]:
+        """The groups one legend entry stands for: itself, or every group folded into "other"."""
+        return self.others if self.others and key == self.keys[-1] else (key,)
+
+
+def fold_small_groups(frame: pd.DataFrame, value: str, keep: int = LEGIBLE_GROUPS
+                      ) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Keep the ``keep - 1`` largest groups and add up the rest as ``"<n> other types"``.
+
+    Returns the frame, the legend's keys (largest first, the folded entry last) and the groups folded.
+    """
+    totals = frame.groupby("key")[value].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) <= keep:
+        return frame, tuple(totals.index), ()
+    others = tuple(sorted(totals.index[keep - 1:]))
+    label = f"{len(others)} other types"
+    folded = frame.assign(key=frame["key"].where(~frame["key"].isin(others), label))
+    folded = folded.groupby(["bucket", "key"], as_index=False)[value].sum().sort_values(["bucket", "key"])
+    return folded.reset_index(drop=True), (*totals.index[:keep - 1], label), others
+
+
+def data_span(store: EventStore, where: EventFilter | None = None) -> tuple[datetime | None, datetime | None]:
+    """When the first and the last event matching the filter occurred (``None, None`` if none does)."""
+    clause, params = (where or EventFilter()).where()
+    return store.cursor().execute(f"SELECT min(occurred_at), max(occurred_at) FROM events WHERE {clause}",
+                                  params).fetchall()[0]
 
 
 def _frame(store: EventStore, sql: str, params: list, what: str) -> pd.DataFrame:
@@ -34,21 +69,22 @@ def _frame(store: EventStore, sql: str, params: list, what: str) -> pd.DataFrame
 
 
 def volume(store: EventStore, where: EventFilter | None = None, by: str = "event_type",
-           bin: str | None = None) -> Volume:
+           bin: str | None = None, keep: int = LEGIBLE_GROUPS) -> Volume:
     """Events per time bin (when they occurred), split by event type or stream type.
 
-    Without ``bin``, the finest bin that draws the range in at most 120 bars is chosen.
+    Without ``bin``, the finest bin that draws the range in at most 120 bars is chosen. Beyond ``keep``
+    groups, the smallest are added up into one (a chart cannot tell 36 colours apart).
     """
     if by not in GROUPINGS:
         raise ValidationError(f"Volume cannot be split by '{by}': it is split by event_type or stream_type.",
                               {"by": "choose event_type or stream_type"})
     clause, params = (where or EventFilter()).where()
-    start, end = store.cursor().execute(f"SELECT min(occurred_at), max(occurred_at) FROM events WHERE {clause}",
-                                        params).fetchall()[0]
+    start, end = data_span(store, where)
     bin = check_bin(bin) if bin else choose_bin(start, end)
     frame = _frame(store, f"""SELECT date_trunc('{bin}', occurred_at) AS bucket, {by} AS key, count(*) AS events
         FROM events WHERE {clause} GROUP BY ALL ORDER BY bucket, key""", params, "event volume")
-    return Volume(frame, bin, by, start, end)
+    frame, keys, others = fold_small_groups(frame, "events", keep)
+    return Volume(frame, bin, by, start, end, keys, others)
 
 
 def top_streams(store: EventStore, where: EventFilter | None = None, limit: int = 20) -> pd.DataFrame:
@@ -77,7 +113,7 @@ def command_outcomes(store: EventStore, where: EventFilter | None = None, bin: s
     bin = check_bin(bin) if bin else choose_bin(start, end)
     frame = _frame(store, f"""SELECT date_trunc('{bin}', occurred_at) AS bucket, outcome AS key, count(*) AS commands
         FROM command_log WHERE {clause} GROUP BY ALL ORDER BY bucket, key""", params, "command outcomes")
-    return Volume(frame, bin, "outcome", start, end)
+    return Volume(frame, bin, "outcome", start, end, tuple(sorted(frame["key"].unique())))
 
 
 def hour_of_week(store: EventStore, where: EventFilter | None = None) -> pd.DataFrame:

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Mapping
 
 from esengine.core.events import as_utc_naive
@@ -14,25 +14,35 @@ from esengine.errors import ValidationError
 from esengine.store.filters import EventFilter
 
 MAX_PARAM_LENGTH = 200
+FIELDS = {"stream": "Stream", "stream_type": "Stream type", "event_type": "Event type", "from": "Occurred from",
+          "to": "Occurred before", "correlation": "Correlation id", "text": "Text inside the data"}
+"""Each parameter of a filter and the label of the field a person fills it in, which messages name."""
+DAYS = {"today": 0, "yesterday": 1}
+MOMENT_HINT = "a date like 2026-11-30, a time like 2026-11-30T14:00Z (UTC unless a zone is given), today or yesterday"
 
 
-def filter_from_params(params: Mapping[str, str]) -> EventFilter:
-    """The filter a link describes; ``ValidationError`` names each parameter that cannot be read."""
+def filter_from_params(params: Mapping[str, str], now: datetime | None = None) -> EventFilter:
+    """The filter that query parameters (or the same values typed into the filter fields) describe.
+
+    ``ValidationError`` names each field that cannot be read by its label (``Occurred from``) and says what it
+    expects. ``now`` (UTC) is the moment ``today`` and ``yesterday`` are counted from.
+    """
     errors: dict[str, str] = {}
-    values = {k: (params.get(k) or "").strip() for k in
-              ("stream", "stream_type", "event_type", "from", "to", "correlation", "text")}
+    values = {k: (params.get(k) or "").strip() for k in FIELDS}
     for key, value in values.items():
         if len(value) > MAX_PARAM_LENGTH:
-            errors[key] = f"is longer than {MAX_PARAM_LENGTH} characters"
+            errors[FIELDS[key]] = f"is {len(value):,} characters long; shorten it to at most {MAX_PARAM_LENGTH}"
     moments = {}
     for key in ("from", "to"):
         try:
-            moments[key] = parse_moment(values[key]) if values[key] else None
+            moments[key] = parse_moment(values[key], now) if values[key] and FIELDS[key] not in errors else None
         except ValueError:
-            errors[key] = f"'{values[key][:40]}' is not a date or time like 2026-05-01 or 2026-05-01T12:00:00Z"
+            errors[FIELDS[key]] = f"'{values[key][:40]}' is not a date or time. Type {MOMENT_HINT}"
+    if moments.get("from") and moments.get("to") and moments["to"] <= moments["from"]:
+        errors[FIELDS["to"]] = (f"{_iso(moments['to'])} is not after {FIELDS['from']} ({_iso(moments['from'])}); "
+                                "type a later moment or clear one of the two")
     if errors:
-        raise ValidationError("The link's filter cannot be read: "
-                              + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+        raise ValidationError("Some filter fields cannot be read", errors)
     stream = values["stream"] or None
     pattern = stream is not None and ("*" in stream or "?" in stream)
     return EventFilter(stream_id=None if pattern else stream, stream_search=stream if pattern else None,
@@ -49,9 +59,13 @@ def filter_to_params(flt: EventFilter) -> dict[str, str]:
     return {k: v for k, v in params.items() if v}
 
 
-def parse_moment(text: str) -> datetime:
-    """An ISO-8601 date or time; a time without zone is UTC. Returned as naive UTC."""
+def parse_moment(text: str, now: datetime | None = None) -> datetime:
+    """An ISO-8601 date or time (a time without zone is UTC), or ``today`` / ``yesterday`` (the start of that
+    UTC day, counted from ``now``). Returned as naive UTC; ``ValueError`` if it is none of these."""
     text = text.strip()
+    if text.lower() in DAYS:
+        day = as_utc_naive(now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return day - timedelta(days=DAYS[text.lower()])
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     return as_utc_naive(datetime.fromisoformat(text))

@@ -32,7 +32,7 @@ def test_a_link_with_an_unreadable_filter_shows_a_plain_message(app_env):
     at.query_params["from"] = "next tuesday"
     at.run()
     assert not at.exception
-    assert any("filter cannot be read" in e.value for e in at.error)
+    assert any("filter fields cannot be read" in e.value for e in at.error)
     assert any("next tuesday" in m.value for m in at.markdown)
 
 

@@ -113,3 +113,49 @@ def test_the_console_refuses_a_write_with_a_message_and_changes_nothing(page, ap
     assert not page.exception
     assert "Only reading queries" in messages(page)
     assert query(app_env, "SELECT count(*) FROM events")[0][0] == before
+
+
+def opened(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_the_address_bar_holds_the_open_question_as_it_changes(page, app_env):
+    page.selectbox(key="temporal_asof_type").set_value("order")
+    set_moment(page, "temporal_asof_at", datetime(2026, 5, 1, 9, 30))
+    page.radio(key="temporal_asof_clock").set_value("recorded_at").run()
+    assert dict(page.query_params) == {"q": "as_of", "type": "order", "at": "2026-05-01T09:30Z", "clock": "recorded_at"}
+
+
+def test_a_link_to_an_as_of_question_fills_the_form_and_shows_the_answer(app_env):
+    at = opened(q="as_of", type="order", at="2026-05-01T09:30Z")
+    assert at.selectbox(key="temporal_asof_type").value == "order"
+    assert at.date_input(key="temporal_asof_at_date").value.isoformat() == "2026-05-01"
+    assert "streams** as of 2026-05-01 09:30 UTC" in " ".join(m.value for m in at.markdown)
+    assert dict(at.query_params) == {"q": "as_of", "type": "order", "at": "2026-05-01T09:30Z"}
+
+
+def test_a_link_to_a_console_query_opens_the_console_with_its_result(app_env):
+    at = opened(q="sql", sql="SELECT count(*) AS n FROM events")
+    assert at.session_state["temporal_tab"] == "SQL console"
+    assert at.text_area(key="temporal_sql_text").value == "SELECT count(*) AS n FROM events"
+    assert at.dataframe[0].value["n"].iloc[0] == query(app_env, "SELECT count(*) FROM events")[0][0]
+    assert dict(at.query_params) == {"q": "sql", "sql": "SELECT count(*) AS n FROM events"}
+
+
+def test_a_link_to_a_field_history_lists_it(app_env):
+    at = opened(q="field", field_type="product", fields="price,new_price")
+    assert at.multiselect(key="temporal_field_names").value == ["price", "new_price"]
+    assert len(at.dataframe[0].value) > 0
+
+
+@pytest.mark.parametrize("params", [{"q": "nowhere"}, {"q": "as_of", "at": "soon"}, {"q": "as_of", "type": "ghost"},
+                                    {"q": "as_of", "at": "1999-01-01T00:00Z"}, {"q": "field", "fields": "nope"}])
+def test_a_link_with_values_the_page_cannot_use_still_opens_the_page(app_env, params):
+    at = opened(**params)
+    assert at.title[0].value == "Temporal queries"
+    # a moment before the history is moved to its start, which may still precede the chosen type's first stream
+    assert all("before the history starts" in e.value for e in at.error)

@@ -26,12 +26,22 @@ def test_times_in_other_zones_are_converted_to_utc():
     assert filter_from_params({"from": "2026-05-01T14:00:00+02:00"}).occurred_from == datetime(2026, 5, 1, 12)
 
 
-@pytest.mark.parametrize("params, field", [({"from": "yesterday"}, "from"), ({"to": "2026-13-40"}, "to"),
-                                           ({"text": "x" * 500}, "text")])
-def test_an_unreadable_link_parameter_is_refused_with_its_name(params, field):
+@pytest.mark.parametrize("params, field", [({"from": "last week"}, "Occurred from"),
+                                           ({"to": "2026-13-40"}, "Occurred before"),
+                                           ({"text": "x" * 500}, "Text inside the data"),
+                                           ({"from": "2026-05-02", "to": "2026-05-01"}, "Occurred before")])
+def test_an_unreadable_filter_value_is_refused_with_the_label_of_its_field(params, field):
     with pytest.raises(ValidationError) as refused:
         filter_from_params(params)
     assert field in refused.value.field_errors
+
+
+@pytest.mark.parametrize("text, moment", [("today", datetime(2026, 11, 30)), ("Yesterday ", datetime(2026, 11, 29)),
+                                          ("2026-11-30", datetime(2026, 11, 30)),
+                                          ("2026-11-30 14:05", datetime(2026, 11, 30, 14, 5))])
+def test_a_person_can_type_a_date_a_time_today_or_yesterday(text, moment):
+    now = datetime(2026, 11, 30, 9, 15)
+    assert filter_from_params({"from": text}, now=now).occurred_from == moment
 
 
 @pytest.mark.parametrize("text", ["abc", "1; DROP TABLE events", "0", "-4"])
