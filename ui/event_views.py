@@ -55,6 +55,7 @@ def event_detail_view(store, detail: EventDetail) -> None:
         links.append(f"[Again like this: prefill the {detail.command['command_type']} form]"
                      f"({link('commands', again=e.position)})")
     st.markdown(" · ".join(links))
+    chain_check(store, e.position)
     left, right = st.columns(2)
     left.markdown("**Data**")
     left.json(e.data, expanded=True)
@@ -62,6 +63,24 @@ def event_detail_view(store, detail: EventDetail) -> None:
     right.json(e.metadata, expanded=True)
     if correlation:
         correlation_view(store, correlation, highlight=e.position)
+
+
+def chain_check(store, position: int) -> None:
+    """Tamper evidence on request: does the hash chain hold from the first event up to this one?"""
+    key = f"event_browser_chain_{position}"
+    if not st.session_state.get(key) and not st.button(
+            "Check the hash chain up to this event", key=f"{key}_button",
+            help="Each event's hash covers its content and the previous event's hash: an edit made behind "
+                 "the engine's back breaks the chain from there on."):
+        return
+    st.session_state[key] = True
+    broken = store.chain_break(up_to=position)
+    if broken is None:
+        st.success(f"The hash chain holds from the first event up to this one ({position:,} events): "
+                   "none of them was changed since it was recorded.", icon=":material/verified:")
+    else:
+        st.error(f"{broken.describe()} [Open it]({link('event_browser', event=broken.position)})",
+                 icon=":material/gpp_bad:")
 
 
 def correlation_view(store, correlation_id: str, highlight: int | None = None) -> None:

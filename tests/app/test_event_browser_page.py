@@ -180,3 +180,17 @@ def test_a_stream_link_shows_only_that_streams_events(app_env):
     shown = events_shown(at)
     assert set(shown["stream_id"]) == {stream_id}
     assert list(shown["version"]) == list(range(version, 0, -1))
+
+
+def test_the_hash_chain_is_checked_up_to_an_event_and_an_edit_behind_the_engines_back_is_named(app_env):
+    with Engine(app_env) as e:
+        first, later = e.store.read_all(limit=2, where=EventFilter(event_types=("OrderConfirmed",)))
+    at = browser(event=str(later.position))
+    at.button(key=f"event_browser_chain_{later.position}_button").click().run()
+    assert "The hash chain holds" in at.success[0].value
+    with Engine(app_env) as e:  # someone edits an earlier event with SQL, behind the engine's back
+        e.writer.run(lambda cur: cur.execute("UPDATE events SET data = json_object('order_id', 'forged') "
+                                             "WHERE position = ?", [first.position]))
+    at = browser(event=str(later.position))
+    at.button(key=f"event_browser_chain_{later.position}_button").click().run()
+    assert f"The event at position {first.position:,} is not as it was recorded" in at.error[0].value
