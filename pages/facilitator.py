@@ -7,12 +7,14 @@ from esengine.room import collision_candidates
 from ui.engine import get_engine, replace_database, room
 from ui.facilitator import GIVEN, live_collision, live_commands, locked_note, passphrase_box
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
 from ui.projection_demo import worker_pace
 
 S = st.session_state
 CHOICES = {"demo": "A fresh demo history (about 20,000 events over 90 days)",
            "empty": "An empty store, for importing a real event log"}
 
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Facilitator")
 st.caption("For whoever runs the workshop: start the room afresh, see what everyone sends, and set up a "
            "collision between two participants. Changing the database needs the passphrase the app started with.")

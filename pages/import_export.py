@@ -13,6 +13,9 @@ from esengine.interchange.readers import UNNAMED
 from esengine.store.filters import EventFilter
 from ui.engine import get_engine
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
+
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 
 MAX_DOWNLOAD = 500_000  # larger exports go through the command line, which streams to a file
 LAYOUTS = {"xes": "an XES event log", "esengine": "an esengine export", "cloudevents": "CloudEvents"}

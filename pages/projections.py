@@ -6,8 +6,11 @@ from esengine.domains.orders.consistency_demo import append_malformed_event
 from ui.engine import get_engine
 from ui.facilitator import NEEDS_PASSPHRASE, authorize, locked_note, passphrase_box, unlocked
 from ui.feedback import plain_errors
+from ui.navigation import stay_on_the_router
 from ui.projection_compare import comparison_panel
 from ui.projection_demo import consistency_panel
+
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
 
 STATUS_HELP = {"running": "up to date (kept up by every append, or by the background worker)",
                "rebuilding": "being rebuilt; not yet caught up", "new": "registered but never built",
