@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from esengine.application.context import CommandContext
 from esengine.application.messages import Command, Query
+from esengine.application.recording import RecordingRepository, new_record
 from esengine.core.events import StoredEvent, utcnow
 from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, NotFound, ValidationError
 
@@ -35,7 +36,9 @@ class CommandScope:
     """What a handler works with: the repositories, the command's context, and the events it saved."""
 
     def __init__(self, repositories: dict[str, Any], context: CommandContext):
-        self._repositories = repositories
+        self.record = new_record()  # None unless a caller records (esengine.application.recording)
+        self._repositories = repositories if self.record is None else \
+            {k: RecordingRepository(r, self.record) for k, r in repositories.items()}
         self.context = context
         self.saved: list[StoredEvent] = []
 
@@ -49,6 +52,8 @@ class CommandScope:
         raise AttributeError(name)
 
     def save(self, aggregate) -> None:
+        if self.record is not None:
+            self.record.saved.append(aggregate)
         result = self._repositories[aggregate.aggregate_type].save(aggregate, self.context)
         self.saved.extend(result.events)
 
