@@ -9,8 +9,8 @@ from esengine.errors import NotFound
 
 _TABLES = {"customer": "customers", "product": "products", "order": "orders"}
 _OPTION_SQL = {
-    "customer": "SELECT id, name || ' <' || email || '>' FROM {t} ORDER BY name, id LIMIT ?",
-    "product": "SELECT id, name || ' (' || printf('%.2f', price) || ' €)' FROM {t} ORDER BY name, id LIMIT ?",
+    "customer": "SELECT id, name || ' <' || email || '> · ' || id FROM {t} ORDER BY name, id LIMIT ?",
+    "product": "SELECT id, name || ' (' || printf('%.2f', price) || ' €) · ' || id FROM {t} ORDER BY name, id LIMIT ?",
     "order": ("SELECT id, id || ' · ' || coalesce(customer_name, '?') || ' · ' || status || ' · ' "
               "|| printf('%.2f', total) || ' €' FROM {t} ORDER BY updated_at DESC, id LIMIT ?"),
 }

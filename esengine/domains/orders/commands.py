@@ -1,19 +1,28 @@
 """The Orders domain's commands (verbs). Field limits and descriptions also drive the app's forms."""
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from esengine.application.messages import Command
 
+
+def _printable(text: str) -> str:
+    if re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", text):
+        raise ValueError("contains a control character (a tab, a line break or similar); remove it")
+    return text
+
+
+Printable = AfterValidator(_printable)
 StreamRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
                                  description="Id of an existing stream")]
 ExpectedVersion = Annotated[int | None, Field(default=None, ge=0, le=1_000_000,
                                               description="The version you loaded; refused if the stream moved on")]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[str, Field(min_length=1, max_length=100), Printable]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s'\";<>]+@[^@\s'\";<>]+\.[A-Za-z]{2,}$",
-                             description="An email address like ana@example.com")]
+                             description="An email address like ana@example.com"), Printable]
 Price = Annotated[float, Field(gt=0, le=100_000, description="In euros, more than 0")]
 Quantity = Annotated[int, Field(ge=1, le=1000, description="How many, 1 to 1000")]
 
@@ -86,7 +95,7 @@ class ShipOrder(Command):
 class CancelOrder(Command):
     title = "Cancel an order"
     order_id: StreamRef
-    reason: Annotated[str, Field(min_length=3, max_length=200, description="Why it is cancelled")]
+    reason: Annotated[str, Field(min_length=3, max_length=200, description="Why it is cancelled"), Printable]
     expected_version: ExpectedVersion = None
 
 
