@@ -145,7 +145,7 @@ def stream_section(engine, form, options) -> None:
                                      label=spec.label)
     S[f"{key}_last"] = stream_id
     with right:
-        number_input(form.field("expected_version"), VERSION_KEY, label="Version your form expects")
+        number_input(form.field("expected_version"), VERSION_KEY, label="Expected version")
     now = None
     with plain_errors():  # an id of no order (a link): say so, and still show the form
         now = order_summary(engine, stream_id) if stream_id else None

@@ -47,7 +47,7 @@ def explain(spec: FieldSpec, value: Any) -> str | None:
 
 def _missing(spec: FieldSpec) -> str:
     if spec.kind == "reference":
-        return f"Choose a {spec.reference} from the list."
+        return f"Choose {_a(spec.reference)} from the list."
     if spec.kind == "lines":
         return "Add at least one line: pick a product and fill in its quantity."
     if spec.kind in NUMBER_KINDS:
@@ -92,9 +92,10 @@ def _text(spec: FieldSpec, text: str) -> str | None:
         return f"is too long: at most {spec.max_length:,} characters (this has {length:,})."
     if spec.pattern and not re.fullmatch(spec.pattern, text.strip()):
         if spec.kind == "reference":
-            return (f"“{_quote(text)}” is not the id of a {spec.reference}: ids have only letters, digits and "
-                    f"the signs . _ : -. Pick a {spec.reference} from the list.")
-        return f"is not in the right form: {spec.description or 'see the help text'} (you entered “{_quote(text)}”)."
+            return (f"“{_quote(text)}” is not the id of {_a(spec.reference)}: ids have only letters, digits and "
+                    f"the signs . _ : -. Pick {_a(spec.reference)} from the list.")
+        wanted = spec.description[:1].lower() + spec.description[1:] if spec.description else "see the help text"
+        return f"is not in the right form: {wanted} (you entered “{_quote(text)}”)."
     return None
 
 
@@ -106,9 +107,13 @@ def _lines(spec: FieldSpec, lines: Any) -> str | None:
     return None
 
 
+def _a(noun: str | None) -> str:
+    return f"{'an' if (noun or 'x')[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _show(number: float) -> str:
     if isinstance(number, float) and not math.isfinite(number):
-        return "an endless number"
+        return "a number too large to hold"
     if float(number).is_integer() and abs(number) < 1e21:
         return f"{int(number):,}"
     return f"{number:,.2f}" if abs(number) >= 0.01 else f"{number:g}"

@@ -97,7 +97,7 @@ def test_an_empty_form_names_every_missing_field_by_its_label(app_env):
     at = open_form("ShipOrder")
     send(at, "ShipOrder")
     messages = " ".join(m.value for m in at.markdown)
-    assert "**Order**: Choose a order from the list." in messages
+    assert "**Order**: Choose an order from the list." in messages
     assert "**Tracking number**: Fill this in." in messages
 
 
