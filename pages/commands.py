@@ -84,7 +84,7 @@ def submit(form) -> None:
         "sent at (UTC)": utcnow().strftime("%H:%M:%S"), "user": context.user_id, "command": form.command_type,
         "outcome": "accepted" if result else f"refused ({flow.stopped_at})",
         "stream": result.stream_id if result else payload.get(form.stream_reference or "", ""),
-        "new version": result.new_version if result else None,
+        "new version": str(result.new_version) if result else "—",
         "message": "; ".join(reasons) if reasons else (str(error) if error else "")})
 
 

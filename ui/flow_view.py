@@ -14,7 +14,7 @@ from esengine.application.flow import REFUSED, UNCHANGED, WAITING, Flow, RowChan
 _FILL = {"ok": "#e8f5e9", REFUSED: "#ffebee", WAITING: "#fff8e1", UNCHANGED: "#f5f5f5"}
 _BORDER = {"ok": "#2e7d32", REFUSED: "#c62828", WAITING: "#f9a825", UNCHANGED: "#9e9e9e"}
 _SHAPE = {"command": "box", "validation": "box", "aggregate": "box3d", "event": "note", "projection": "component",
-          "row": "tab", "stop": "octagon"}
+          "row": "tab", "stop": "box", "skipped": "box"}
 _TRANSACTION = "one transaction: the events, the inline read model and the checkpoint commit together"
 
 
@@ -24,15 +24,17 @@ def _escape(text: str) -> str:
 
 def _node(node) -> str:
     label = "\\n".join(_escape(t) for t in (node.title, *node.lines))
-    style = "filled,dashed" if node.status == WAITING else "filled"
+    style = {WAITING: "filled,dashed", UNCHANGED: "filled,dotted", REFUSED: "filled,bold"}.get(node.status, "filled")
+    if node.kind != "stop" and node.status != UNCHANGED:
+        style += ",rounded" if node.kind in ("command", "validation") else ""
     return (f'"{node.id}" [label="{label}", shape={_SHAPE.get(node.kind, "box")}, style="{style}", '
             f'fillcolor="{_FILL.get(node.status, "#ffffff")}", color="{_BORDER.get(node.status, "#555555")}"];')
 
 
 def to_dot(flow: Flow) -> str:
     """The flow as DOT text (left to right; the transaction's boxes inside one frame)."""
-    lines = ['digraph flow {', 'rankdir=LR; nodesep=0.25; ranksep=0.35;',
-             'node [fontname="Helvetica", fontsize=10, margin="0.12,0.06"];',
+    lines = ['digraph flow {', 'rankdir=TB; nodesep=0.3; ranksep=0.3;',
+             'node [fontname="Helvetica", fontsize=11, margin="0.15,0.06"];',
              'edge [fontname="Helvetica", fontsize=9, color="#555555"];']
     grouped = [n for n in flow.nodes if n.group]
     if grouped:
@@ -42,7 +44,7 @@ def to_dot(flow: Flow) -> str:
         lines.append('}')
     lines += [_node(n) for n in flow.nodes if not n.group]
     for e in flow.edges:
-        style = ', style=dashed' if e.status == WAITING else ''
+        style = {WAITING: ', style=dashed', UNCHANGED: ', style=dotted, color="#9e9e9e"'}.get(e.status, "")
         lines.append(f'"{e.source}" -> "{e.target}" [label="{_escape(e.label)}"{style}];')
     lines.append('}')
     return "\n".join(lines)
@@ -51,14 +53,14 @@ def to_dot(flow: Flow) -> str:
 def show_flow(flow: Flow) -> None:
     """The diagram, with a sentence that reads it for a newcomer."""
     st.markdown("**What just happened**")
-    st.graphviz_chart(to_dot(flow), width="stretch",
+    st.graphviz_chart(to_dot(flow), width="content",
                       alt=" → ".join(n.title for n in flow.nodes if n.kind != "row") or "the command's flow")
     if flow.accepted:
-        st.caption("Read it left to right: the command was checked, the aggregate was loaded from its events and "
+        st.caption("Read it from the top: the command was checked, the aggregate was loaded from its events and "
                    "checked its rules, the new events were stored, and the inline projection changed its read model "
                    "in the same transaction. Asynchronous projections (dashed, yellow) catch up after the commit.")
     else:
-        st.caption(f"Stopped at **{flow.stopped_at}** (red): {flow.reason} Nothing after that point ran, so nothing "
+        st.caption(f"Stopped at **{flow.stopped_at}** (red): {flow.reason} The grey steps never ran, so nothing "
                    "was written.")
 
 

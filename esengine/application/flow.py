@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable
 
 from esengine.application.recording import Load, ScopeRecord
@@ -167,17 +168,23 @@ def build_flow(engine, command_type: str, payload: dict[str, Any], outcome: Any,
                              tuple(x for x in (f"sent by {user}" if user else "", _expects(payload)) if x)))
     if isinstance(error, ValidationError) and (record is None or not record.loads):
         _stop(flow, sent, "validation", "Validation: the values are checked", reasons or [str(error)])
+        _not_reached(flow, sent, ("aggregate", "events"))
         return flow
     last = flow.add(FlowNode("validation", "validation", "Validation", ("every value fits its field",)), sent)
+    checked = last
     loads = record.aggregates() if record else []
     for i, load in enumerate(loads):
-        last = _aggregate(flow, load, i, error, payload, last)
+        last = _aggregate(flow, load, i, error, payload, checked)
         if flow.stopped_at:
+            _not_reached(flow, last, ("events",))
             return flow
     if error is not None:
         _refusal(flow, error, last, reasons)
+        _not_reached(flow, last, ("events",))
         return flow
-    _events_and_projections(engine, flow, outcome.events, last, before or {})
+    writer = next((f"aggregate{i}" for i, load in enumerate(loads)
+                   if outcome.events and load.stream_id == outcome.events[0].stream_id), last)
+    _events_and_projections(engine, flow, outcome.events, writer, before or {})
     return flow
 
 
@@ -227,8 +234,22 @@ def _refusal(flow: Flow, error: Exception, after: str, reasons: list[str] | None
 
 def _stop(flow: Flow, after: str, where: str, title: str, lines: list[str], node_id: str = "stop",
           label: str = "") -> None:
-    flow.stopped_at, flow.reason = where, lines[-1] if lines else ""
+    reason = lines[-1] if lines else ""
+    flow.stopped_at, flow.reason = where, reason if reason.endswith((".", "!", "?")) else reason + "."
     flow.add(FlowNode(node_id, "stop", title, (*lines, "nothing was written"), REFUSED), after, label)
+
+
+_NOT_REACHED = {"aggregate": ("Aggregate", "not loaded"), "events": ("Events", "none stored"),
+                "read model": ("Read model", "unchanged")}
+
+
+def _not_reached(flow: Flow, after: str, steps: tuple[str, ...]) -> None:
+    """The rest of the usual path, greyed out below where it stopped: what a refused command never got to."""
+    after = next((n.id for n in flow.nodes if n.kind == "stop"), after)
+    for step in (*steps, "read model"):
+        title, line = _NOT_REACHED[step]
+        after = flow.add(FlowNode(f"skipped_{step.replace(' ', '_')}", "skipped", title, (line,), UNCHANGED), after,
+                         "", UNCHANGED)
 
 
 def _events_and_projections(engine, flow: Flow, events, after: str, before: dict[RowKey, dict[str, Any]]) -> None:
@@ -286,5 +307,9 @@ def _row_lines(change: RowChange) -> tuple[str, ...]:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+    if isinstance(value, list):
+        return f"{len(value)} entr{'y' if len(value) == 1 else 'ies'}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    text = json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, dict) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
