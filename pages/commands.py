@@ -22,6 +22,7 @@ from ui.forms import field_key, form_payload, number_input, prefill, reference_s
 
 FORMS = {f.command_type: f for f in describe_commands(ALL_COMMANDS)}
 VERSION_KEY = "commands_expected_version"
+LIMIT = 1000  # choices offered by a picker (the browser gets them all on every run)
 S = st.session_state
 
 
@@ -136,6 +137,10 @@ def stream_section(engine, form, options) -> None:
     spec = form.field(form.stream_reference)
     st.markdown(f"**1. Pick the {spec.reference}** · the form remembers its version, as a second browser tab would.")
     key = stream_key(form)
+    st.text_input(f"Search all {spec.reference}s", key=f"{key}_search", max_chars=100,
+                  placeholder="part of an id, a customer's name or a status: Rossi, pending, order-07",
+                  help=f"The list below offers the {LIMIT:,} most recently changed {spec.reference}s; a search looks "
+                       "through all of them.")
     if key not in S and S.get(f"{key}_last"):  # the picker was not drawn meanwhile (another kind of command)
         S[key] = S[f"{key}_last"]
         pin_version(form)
@@ -177,7 +182,10 @@ with plain_errors():
                                 key="commands_type")
     form = FORMS[command_type]
     prefix = prefix_of(form)
-    options = {kind: reference_options(engine, kind) for kind in ("customer", "product", "order")
+    streams = form.field(form.stream_reference).reference if form.stream_reference else None
+    search = S.get(f"{stream_key(form)}_search") if streams else None
+    options = {kind: reference_options(engine, kind, LIMIT, search if kind == streams else None)
+               for kind in ("customer", "product", "order")
                if any(f.reference == kind or any(s.reference == kind for s in f.line_fields) for f in form.fields)}
     if form.stream_reference:
         stream_section(engine, form, options)

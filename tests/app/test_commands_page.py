@@ -152,6 +152,22 @@ def test_typing_into_a_picker_searches_it_and_never_becomes_an_id(app_env):
     assert customer.id in picker.format_func(customer.id)  # the id is part of what the search looks at
 
 
+def test_an_order_beyond_the_offered_ones_is_found_by_searching_and_stays_picked(app_env):
+    with Engine(app_env) as e:
+        offered = {o.id for o in reference_options(e, "order")}
+        table = e.projections.live_table("orders", "orders")
+        old = next(r[0] for r in e.store.cursor().execute(f'SELECT id FROM "{table}" ORDER BY updated_at').fetchall()
+                   if r[0] not in offered)
+    at = open_form("CancelOrder")
+    assert old not in at.selectbox(key=ORDER).options
+    at.text_input(key=f"{ORDER}_search").input(old[-6:].upper()).run()  # part of its id, any case
+    assert at.selectbox(key=ORDER).options == [at.selectbox(key=ORDER).format_func(old)]
+    at.selectbox(key=ORDER).set_value(old).run()
+    at.text_input(key=f"{ORDER}_search").input("").run()
+    assert at.selectbox(key=ORDER).value == old
+    assert f"Order `{old}` is" in texts(at)
+
+
 def test_a_picked_order_stays_picked_through_its_whole_life(app_env):
     order, product = an_order(app_env, "pending"), a_product(app_env)
     at = open_form("AddOrderItem")
