@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from esengine.application.recording import Load, ScopeRecord
 from esengine.errors import ConcurrencyError, DomainRuleViolation, NotFound, ValidationError
+from esengine.projections import checkpoints as cp
 
 OK, REFUSED, WAITING, UNCHANGED = "ok", "refused", "waiting", "unchanged"
 RowKey = tuple[str, str, Any]  # (projection, table, key)
@@ -91,8 +92,9 @@ def read_rows(engine, projection, table: str, keys: Iterable[Any]) -> dict[Any, 
     if not keys:
         return {}
     spec = projection.table(table)
+    marks = ", ".join("?" * len(keys))
     cur = engine.store.cursor().execute(
-        f'SELECT * FROM "{projection.table_name(table)}" WHERE "{spec.key}" IN (SELECT unnest(?))', [keys])
+        f'SELECT * FROM "{projection.table_name(table)}" WHERE "{spec.key}" IN ({marks})', keys)
     names = [d[0] for d in cur.description]
     rows = {}
     for values in cur.fetchall():
@@ -264,7 +266,7 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
     changes = row_changes(engine, events, before)
     flow.rows = changes
     runner = engine.projections
-    lags = _lags(runner)
+    lags = _lags(engine)
     for name, reg in runner.registered.items():
         p = runner.projection(name)
         handled = _handled(p, events)
@@ -292,11 +294,11 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
                          OK if caught_up else WAITING)
 
 
-def _lags(runner) -> dict[str, tuple[int, int]]:
+def _lags(engine) -> dict[str, tuple[int, int]]:
     """The live version's checkpoint and lag (events behind the head) of each projection."""
-    frame = runner.status()
-    live = frame[frame["live"]]
-    return {str(n): (int(c), int(lag)) for n, c, lag in zip(live["projection"], live["checkpoint"], live["lag_events"])}
+    cur = engine.store.cursor()
+    head = engine.store.last_position()
+    return {name: (c.position, max(head - c.position, 0)) for (name, _), c in cp.read_all(cur).items() if c.live}
 
 
 def _row_lines(change: RowChange) -> tuple[str, ...]:
