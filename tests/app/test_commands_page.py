@@ -237,6 +237,20 @@ def test_again_like_this_prefills_the_form_from_an_events_command(app_env):
     assert "prefilled from the command of event" in at.info[0].value
 
 
+def test_again_like_this_on_an_order_event_picks_that_order_at_its_current_version(app_env):
+    with Engine(app_env) as e:
+        event = e.store.cursor().execute("SELECT position, stream_id FROM events WHERE event_type = 'OrderConfirmed' "
+                                         "ORDER BY position LIMIT 1").fetchall()[0]
+        version = e.store.current_version(event[1])
+    at = app_test("pages/commands.py")
+    at.query_params["again"] = str(event[0])
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="commands_type").value == "ConfirmOrder"
+    assert at.selectbox(key=ORDER).value == event[1]
+    assert at.text_input(key="commands_expected_version").value == str(version)
+
+
 @pytest.mark.parametrize("again", ["abc", "999999999"])
 def test_a_bad_again_link_gives_a_plain_message(app_env, again):
     at = app_test("pages/commands.py")
