@@ -48,6 +48,13 @@ def choose_command(page, title: str) -> None:
     expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
 
 
+def expected_version(page) -> int:
+    """The version the form expects (pinned when the order is picked), once the page shows it."""
+    box = page.get_by_label("Expected version", exact=True)
+    expect(box).to_have_value(re.compile(r"^\d+$"))
+    return int(box.input_value())
+
+
 def press_send(page, title: str) -> None:
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("heading", name=title, exact=True))
     settle(page)
@@ -59,7 +66,7 @@ def press_send(page, title: str) -> None:
 def send(page, title: str) -> int:
     """Send the form ``title`` on the picked order and wait until it is accepted; returns the new version,
     which must be one more than the version the form expected."""
-    expected = int(page.get_by_label("Expected version", exact=True).input_value())
+    expected = expected_version(page)
     press_send(page, title)
     success = page.locator('[data-testid="stAlertContentSuccess"]')
     expect(success).to_contain_text(f"{title}: accepted.")
@@ -103,7 +110,7 @@ def test_the_conflict_demonstration_on_a_picked_order(app_server, page):
     open_commands(page, app_server)
     choose_command(page, "Confirm an order")
     pick(page, "Order", "pending")
-    loaded = page.get_by_label("Expected version", exact=True).input_value()
+    loaded = str(expected_version(page))
     page.get_by_role("button", name="A colleague changes this order now").click()
     settle(page)
     expect(page.get_by_text(re.compile(r"A colleague ran AddOrderItem on order-"))).to_be_visible()
@@ -129,3 +136,32 @@ def test_a_bad_quantity_is_refused_in_plain_words_then_corrected(app_server, pag
     expect(diagram(page)).to_contain_text("Validation: the values are checked")
     page.get_by_label("Quantity", exact=True).fill("2")
     send(page, "Add an item to a pending order")
+
+
+def test_two_participants_collide_on_the_same_picked_order(app_server, page, browser):
+    """Ana and Ben pick the same order in their own browsers; Ben adds an item first, so Ana's confirmation
+    meets a conflict (not a broken picker), and after *Reload* it goes through."""
+    ben = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    ben.set_default_timeout(60_000)
+    try:
+        open_commands(page, app_server)
+        choose_command(page, "Confirm an order")
+        order = pick(page, "Order", "pending").split(" · ")[0]
+        loaded = expected_version(page)
+        open_commands(ben, app_server)
+        choose_command(ben, "Add an item to a pending order")
+        ben.get_by_label("Search all orders", exact=True).fill(order)
+        ben.keyboard.press("Enter")
+        settle(ben)
+        assert pick(ben, "Order").startswith(order)
+        pick(ben, "Product")
+        ben.get_by_label("Quantity", exact=True).fill("1")
+        assert send(ben, "Add an item to a pending order") == loaded + 1
+        press_send(page, "Confirm an order")
+        expect(page.get_by_text(f"Expected version: {loaded} · actual version: {loaded + 1}")).to_be_visible()
+        expect(page.get_by_text(re.compile(rf"^Order {order} is pending"))).to_be_visible()
+        page.get_by_role("button", name="Reload (take the current version)").click()
+        settle(page)
+        assert send(page, "Confirm an order") == loaded + 2
+    finally:
+        ben.context.close()
