@@ -1,23 +1,28 @@
-"""Commands: send the domain's commands through forms; see the events they produce, or why they were refused."""
+"""Commands: send the domain's commands through forms; see what they did (a diagram, the events, the read
+model's rows before and after), or where and why they were refused."""
 import json
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
 from esengine.application.context import CommandContext, new_id
+from esengine.application.flow import build_flow, rows_before
+from esengine.application.recording import recording
 from esengine.browsing.links import parse_position
 from esengine.core.events import utcnow
 from esengine.domains.orders.commands import ALL_COMMANDS
-from esengine.errors import ConcurrencyError, EsEngineError
-from esengine.forms import (colleague_change, command_of_event, describe_commands, order_summary, read_model_row,
-                            reference_options)
+from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, ValidationError
+from esengine.forms import (colleague_change, command_of_event, describe_commands, order_summary, reference_options)
+from esengine.forms.values import from_text, plain_refusal
 from ui.engine import get_engine
 from ui.feedback import plain_errors, show_error
+from ui.flow_view import show_flow, show_row_changes
 from ui.formatting import local_and_utc
-from ui.forms import field_key, form_payload, prefill, reference_select, render_fields
+from ui.forms import field_key, form_payload, number_input, prefill, reference_select, render_fields, show_refusal
 
 FORMS = {f.command_type: f for f in describe_commands(ALL_COMMANDS)}
+VERSION_KEY = "commands_expected_version"
+LIMIT = 1000  # choices offered by a picker (the browser gets them all on every run)
 S = st.session_state
 
 
@@ -25,48 +30,63 @@ def prefix_of(form) -> str:
     return f"commands_{form.command_type}"
 
 
+def stream_key(form) -> str:
+    """One picker per kind of stream, shared by the forms: an order picked for "add" is still picked for "confirm"."""
+    return f"commands_stream_{form.field(form.stream_reference).reference}"
+
+
 def pin_version(form, version: int | None = None) -> None:
-    """Remember the version of the order as loaded now: the form sends it as ``expected_version``."""
-    order_id = S.get(field_key(prefix_of(form), form.stream_reference))
+    """Remember the version of the stream as loaded now: the form sends it as ``expected_version``."""
+    stream_id = S.get(stream_key(form))
     try:
-        if order_id and version is None:
-            version = order_summary(get_engine(), order_id)["version"]
+        if stream_id and version is None:
+            version = order_summary(get_engine(), stream_id)["version"]
     except EsEngineError:  # no such order: the page says so where the order is shown
         version = None
-    S[field_key(prefix_of(form), "expected_version")] = version if order_id else None
+    S[VERSION_KEY] = "" if version is None or not stream_id else str(version)
 
 
 def colleague(form) -> None:
-    order_id = S.get(field_key(prefix_of(form), form.stream_reference))
+    order_id = S.get(stream_key(form))
     try:
         result = colleague_change(get_engine(), order_id)
         S["commands_notice"] = (f"A colleague ran {result.command_type} on {order_id}: it is now at version "
-                                f"{result.new_version}. Your form still expects version "
-                                f"{S.get(field_key(prefix_of(form), 'expected_version'))}: "
+                                f"{result.new_version}. Your form still expects version {S.get(VERSION_KEY)}: "
                                 "send it to see the conflict.")
     except EsEngineError as e:
         S["commands_notice"] = e
 
 
 def submit(form) -> None:
-    """Send the form's command with the user's name and correlation id; keep the outcome for display."""
-    payload = form_payload(form, prefix_of(form))
+    """Send the form's command with the user's name and correlation id; keep the outcome and its flow."""
+    engine = get_engine()
+    fixed = {}
+    if form.stream_reference:
+        fixed = {form.stream_reference: S.get(stream_key(form)) or "",
+                 "expected_version": from_text(form.field("expected_version"), S.get(VERSION_KEY))}
+    payload = form_payload(form, prefix_of(form), fixed)
     context = CommandContext(user_id=S.get("commands_user") or "anonymous",
                              correlation_id=S.get("commands_correlation") or new_id())
-    outcome = {"command": form.command_type, "payload": payload, "result": None, "error": None}
-    try:
-        outcome["result"] = get_engine().commands.submit(form.command_type, payload, context)
-        if form.stream_reference:
-            pin_version(form, outcome["result"].new_version)
-    except EsEngineError as e:
-        outcome["error"] = e
-    S["commands_outcome"] = outcome
-    result, error = outcome["result"], outcome["error"]
+    before = rows_before(engine, payload)
+    result = error = None
+    with recording() as records:
+        try:
+            result = engine.commands.submit(form.command_type, payload, context)
+        except EsEngineError as e:
+            error = e
+    reasons = [f"{label}: {message}" for label, message in plain_refusal(form, error.field_errors, payload)] \
+        if isinstance(error, ValidationError) else None
+    flow = build_flow(engine, form.command_type, payload, result or error, records, before, context.user_id, reasons)
+    if result is not None and form.stream_reference:
+        pin_version(form, result.new_version)
+    S["commands_outcome"] = {"command": form.command_type, "payload": payload, "result": result, "error": error,
+                             "flow": flow}
     S.setdefault("commands_log", []).append({
         "sent at (UTC)": utcnow().strftime("%H:%M:%S"), "user": context.user_id, "command": form.command_type,
-        "outcome": "accepted" if result else f"refused ({type(error).__name__})",
+        "outcome": "accepted" if result else f"refused ({flow.stopped_at})",
         "stream": result.stream_id if result else payload.get(form.stream_reference or "", ""),
-        "new version": result.new_version if result else None, "message": str(error) if error else ""})
+        "new version": str(result.new_version) if result else "—",
+        "message": "; ".join(reasons) if reasons else (str(error) if error else "")})
 
 
 def apply_again_link(engine) -> None:
@@ -80,33 +100,68 @@ def apply_again_link(engine) -> None:
     S["commands_type"] = command_type
     prefill(form, payload, prefix_of(form))
     if form.stream_reference:
+        S[stream_key(form)] = payload.get(form.stream_reference)
         pin_version(form)
     S["commands_notice"] = f"The {form.title.lower()} form is prefilled from the command of event {again}."
 
 
-def show_outcome(engine, outcome) -> None:
-    result, error = outcome["result"], outcome["error"]
-    if error is not None:
+def show_outcome(outcome) -> None:
+    result, error, flow = outcome["result"], outcome["error"], outcome["flow"]
+    form = FORMS[outcome["command"]]
+    if isinstance(error, ValidationError) and error.field_errors:
+        show_refusal(form, error, outcome["payload"])
+    elif isinstance(error, ConcurrencyError):
+        st.warning(f"Conflict: {error}")
+        st.markdown(f"**Expected version:** {error.expected} · **actual version:** {error.actual}. Nothing was "
+                    "written. Press *Reload* to take the new version, then send again.")
+    elif isinstance(error, DomainRuleViolation):
+        st.error(f"Refused by the domain: {error}")
+    elif error is not None:
         show_error(error)
-        if isinstance(error, ConcurrencyError):
-            st.markdown(f"**Expected version:** {error.expected} · **actual version:** {error.actual}. "
-                        "Nothing was written. Choose the order again (or press *Reload*) to work on the new version.")
-        else:
-            st.caption("Nothing was written; the refusal is in the command log.")
+    else:
+        st.success(f"{form.title}: accepted. {len(result.events)} event(s) stored; "
+                   f"stream `{result.stream_id}` is now at version **{result.new_version}**.")
+    show_flow(flow)
+    if result is None:
         return
-    st.success(f"{FORMS[result.command_type].title}: accepted. {len(result.events)} event(s) stored; "
-               f"stream `{result.stream_id}` is now at version **{result.new_version}**.")
     rows = [{"event": e.event_type, "version": e.version, "position": e.position, "data": json.dumps(e.data),
              "occurred": local_and_utc(e.occurred_at)} for e in result.events]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="commands_events")
     st.markdown(" · ".join(f"[Open {e.event_type} (position {e.position}) in the event browser]"
                            f"(event_browser?event={e.position})" for e in result.events))
-    if result.events:
-        first = result.events[0]
-        st.markdown("**The read model's row now** (what queries answer):")
-        row = read_model_row(engine, first.stream_type, first.stream_id)
-        st.json({k: local_and_utc(v) if isinstance(v, datetime) else v for k, v in row.items()} if row else
-                {"note": "this stream has no row in the order read model"}, expanded=True)
+    show_row_changes(flow.rows, "commands_rows")
+
+
+def stream_section(engine, form, options) -> None:
+    """1. Pick the stream: its state and version now, the version the form expects, reload, a colleague's change."""
+    spec = form.field(form.stream_reference)
+    st.markdown(f"**1. Pick the {spec.reference}** · the form remembers its version, as a second browser tab would.")
+    key = stream_key(form)
+    st.text_input(f"Search all {spec.reference}s", key=f"{key}_search", max_chars=100,
+                  placeholder="part of an id, a customer's name or a status: Rossi, pending, order-07",
+                  help=f"The list below offers the {LIMIT:,} most recently changed {spec.reference}s; a search looks "
+                       "through all of them.")
+    if key not in S and S.get(f"{key}_last"):  # the picker was not drawn meanwhile (another kind of command)
+        S[key] = S[f"{key}_last"]
+        pin_version(form)
+    left, right = st.columns([3, 1])
+    with left:
+        stream_id = reference_select(spec, options[spec.reference], key, on_change=pin_version, args=(form,),
+                                     label=spec.label)
+    S[f"{key}_last"] = stream_id
+    with right:
+        number_input(form.field("expected_version"), VERSION_KEY, label="Expected version")
+    now = None
+    with plain_errors():  # an id of no order (a link): say so, and still show the form
+        now = order_summary(engine, stream_id) if stream_id else None
+    if now:
+        st.markdown(f"Order `{stream_id}` is **{now['status']}**, total **{now['total']:.2f} €**, at version "
+                    f"**{now['version']}** now.")
+        b1, b2 = st.columns(2)
+        b1.button("Reload (take the current version)", key="commands_reload", on_click=pin_version, args=(form,))
+        b2.button("A colleague changes this order now", key="commands_colleague", on_click=colleague, args=(form,),
+                  help="Runs the next step of the order as another user, so your form's version goes stale.")
+    st.markdown("**2. Fill in and send**")
 
 
 st.title("Commands")
@@ -127,25 +182,13 @@ with plain_errors():
                                 key="commands_type")
     form = FORMS[command_type]
     prefix = prefix_of(form)
-    options = {kind: reference_options(engine, kind) for kind in ("customer", "product", "order")
+    streams = form.field(form.stream_reference).reference if form.stream_reference else None
+    search = S.get(f"{stream_key(form)}_search") if streams else None
+    options = {kind: reference_options(engine, kind, LIMIT, search if kind == streams else None)
+               for kind in ("customer", "product", "order")
                if any(f.reference == kind or any(s.reference == kind for s in f.line_fields) for f in form.fields)}
     if form.stream_reference:
-        st.markdown("**1. Load the order** · the form remembers its version, as a second browser tab would.")
-        spec = form.field(form.stream_reference)
-        order_id = reference_select(spec, options["order"], field_key(prefix, spec.name), on_change=pin_version,
-                                    label="Order", args=(form,))
-        now = None
-        with plain_errors():  # a typed id of no order: say so, and still show the form
-            now = order_summary(engine, order_id) if order_id else None
-        if now:
-            st.markdown(f"Order `{order_id}` is **{now['status']}**, total {now['total']:.2f} €, at version "
-                        f"**{now['version']}** now; your form expects version "
-                        f"**{S.get(field_key(prefix, 'expected_version'))}**.")
-            b1, b2 = st.columns(2)
-            b1.button("Reload (take the current version)", key="commands_reload", on_click=pin_version, args=(form,))
-            b2.button("A colleague changes this order now", key="commands_colleague", on_click=colleague, args=(form,),
-                      help="Runs the next step of the order as another user, so your form's version goes stale.")
-        st.markdown("**2. Fill in and send**")
+        stream_section(engine, form, options)
     notice = S.pop("commands_notice", None)
     if isinstance(notice, Exception):
         show_error(notice)
@@ -153,11 +196,11 @@ with plain_errors():
         st.info(notice)
     with st.form(key=f"{prefix}_form"):
         st.subheader(form.title)
-        render_fields(form, options, prefix, skip=(form.stream_reference,) if form.stream_reference else ())
+        render_fields(form, options, prefix, skip=(form.stream_reference, "expected_version"))
         st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
     outcome = S.get("commands_outcome")
     if outcome:
-        show_outcome(engine, outcome)
+        show_outcome(outcome)
     if S.get("commands_log"):
         st.subheader("This session's commands")
         st.dataframe(pd.DataFrame(S["commands_log"][::-1]), hide_index=True, key="commands_session_log")

@@ -1,7 +1,9 @@
 """Render a command form described by ``esengine.forms`` and read its values back as a payload.
 
 Widgets do not enforce the command's limits (they show them in the help text): the command's own
-validation refuses bad input with a message per field, which is what a workshop should see.
+validation refuses bad input, and :func:`show_refusal` says what is wrong with each field under the
+label the form shows. Number fields are text boxes, so a fraction or a huge number reaches the command
+as typed and is refused, never rounded or clipped by the widget.
 Widget keys are ``<prefix>_<field>`` (``<prefix>_<field>_<line>_<subfield>`` for order lines).
 """
 from __future__ import annotations
@@ -10,7 +12,9 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from esengine.errors import ValidationError
 from esengine.forms import CommandForm, FieldSpec, Option
+from esengine.forms.values import NUMBER_KINDS, from_text, plain_refusal
 
 LINE_SLOTS = 3
 
@@ -21,15 +25,32 @@ def field_key(prefix: str, name: str, line: int | None = None, sub: str | None =
 
 def reference_select(spec: FieldSpec, options: list[Option], key: str, on_change: Callable | None = None,
                      label: str | None = None, args: tuple = ()) -> str | None:
-    """A select box of existing customers/products/orders that also accepts a typed id."""
+    """A select box of existing customers/products/orders; typing searches their ids and labels.
+
+    The widget's value is the stream id; the label is only how it is shown. Streamlit remembers a choice in
+    the browser by its label, and a label changes when the stream does (an order's status and total), so
+    the id is put back into the widget on every run: a picked stream stays picked across commands.
+    """
     labels = {o.id: o.label for o in options}
     ids = list(labels)
     current = st.session_state.get(key)
-    if current and current not in labels:  # a prefilled or typed id that is not among the offered ones
-        ids.insert(0, current)
+    if current is not None:
+        if current not in labels:  # prefilled (a link) or beyond the offered ones: still offered
+            ids.insert(0, current)
+        st.session_state[key] = current  # the browser gets the current label of the same id
     return st.selectbox(label or spec.label, ids, index=None, key=key, format_func=lambda i: labels.get(i, i),
-                        placeholder=f"Choose a {spec.reference} or type its id", accept_new_options=True,
-                        help=spec.help, on_change=on_change, args=args)
+                        placeholder=f"Choose a {spec.reference}: type part of its name or id",
+                        filter_mode="contains", help=spec.help, on_change=on_change, args=args)
+
+
+def number_input(spec: FieldSpec, key: str, label: str | None = None) -> None:
+    """A number as typed: the command, not the widget, decides whether it fits."""
+    limits = " to ".join(f"{v:,.0f}" if float(v).is_integer() else str(v) for v in (spec.minimum, spec.maximum)
+                         if v is not None)
+    whole = "a whole number" if spec.kind != "number" else "a number"
+    placeholder = "leave empty: no version check" if spec.kind == "version" else \
+        f"{whole}{', ' + limits if limits and not spec.exclusive_minimum else ''}"
+    st.text_input(label or spec.label, key=key, help=spec.help, placeholder=placeholder, max_chars=40)
 
 
 def render_fields(form: CommandForm, options: dict[str, list[Option]], prefix: str, skip: tuple[str, ...] = ()) -> None:
@@ -42,11 +63,8 @@ def render_fields(form: CommandForm, options: dict[str, list[Option]], prefix: s
             reference_select(spec, options.get(spec.reference, []), key)
         elif spec.kind == "lines":
             _lines(spec, options, prefix)
-        elif spec.kind in ("integer", "version"):
-            st.number_input(spec.label, value=None, step=1, key=key, help=spec.help,
-                            placeholder="leave empty: no version check" if spec.kind == "version" else None)
-        elif spec.kind == "number":
-            st.number_input(spec.label, value=None, step=0.01, format="%.2f", key=key, help=spec.help)
+        elif spec.kind in NUMBER_KINDS:
+            number_input(spec, key)
         else:
             st.text_input(spec.label, key=key, help=spec.help)
 
@@ -61,7 +79,12 @@ def _lines(spec: FieldSpec, options: dict[str, list[Option]], prefix: str) -> No
                 if sub.kind == "reference":
                     reference_select(sub, options.get(sub.reference, []), key, label=f"{sub.label} {i + 1}")
                 else:
-                    st.number_input(f"{sub.label} {i + 1}", value=None, step=1, key=key, help=sub.help)
+                    number_input(sub, key, label=f"{sub.label} {i + 1}")
+
+
+def _value(spec: FieldSpec, key: str) -> Any:
+    value = st.session_state.get(key)
+    return from_text(spec, value) if spec.kind in NUMBER_KINDS else value
 
 
 def form_payload(form: CommandForm, prefix: str, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -73,7 +96,7 @@ def form_payload(form: CommandForm, prefix: str, fixed: dict[str, Any] | None = 
         if spec.kind == "lines":
             payload[spec.name] = _line_values(spec, prefix)
             continue
-        value = st.session_state.get(field_key(prefix, spec.name))
+        value = _value(spec, field_key(prefix, spec.name))
         if value is not None:
             payload[spec.name] = value
         elif spec.kind in ("text", "reference"):
@@ -84,7 +107,7 @@ def form_payload(form: CommandForm, prefix: str, fixed: dict[str, Any] | None = 
 def _line_values(spec: FieldSpec, prefix: str) -> list[dict[str, Any]]:
     lines = []
     for i in range(LINE_SLOTS):
-        line = {sub.name: st.session_state.get(field_key(prefix, spec.name, i, sub.name)) for sub in spec.line_fields}
+        line = {sub.name: _value(sub, field_key(prefix, spec.name, i, sub.name)) for sub in spec.line_fields}
         if any(v not in (None, "") for v in line.values()):
             lines.append({k: v for k, v in line.items() if v is not None})
     return lines
@@ -98,8 +121,22 @@ def prefill(form: CommandForm, payload: dict[str, Any], prefix: str) -> None:
             for i in range(LINE_SLOTS):
                 line = value[i] if isinstance(value, list) and i < len(value) else {}
                 for sub in spec.line_fields:
-                    st.session_state[field_key(prefix, spec.name, i, sub.name)] = line.get(sub.name)
-        elif spec.kind == "text":
-            st.session_state[field_key(prefix, spec.name)] = "" if value is None else str(value)
+                    st.session_state[field_key(prefix, spec.name, i, sub.name)] = _shown(sub, line.get(sub.name))
         else:
-            st.session_state[field_key(prefix, spec.name)] = value
+            st.session_state[field_key(prefix, spec.name)] = _shown(spec, value)
+
+
+def _shown(spec: FieldSpec, value: Any) -> Any:
+    if spec.kind == "reference":
+        return value
+    return "" if value is None else str(value)
+
+
+def show_refusal(form: CommandForm, error: ValidationError, payload: dict[str, Any]) -> list[str]:
+    """Say, under the form's own labels, what is wrong with each refused field; returns the lines said."""
+    lines = [f"**{label}**: {message}" for label, message in plain_refusal(form, error.field_errors, payload)]
+    st.error(f"{form.title}: refused, nothing was written. Please correct:" if lines else
+             f"{form.title}: refused, nothing was written. {error}")
+    for line in lines:
+        st.markdown(f"- {line}")
+    return lines

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from esengine.application.context import CommandContext
 from esengine.application.messages import Command, Query
+from esengine.application.recording import RecordingRepository, new_record
 from esengine.core.events import StoredEvent, utcnow
 from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, NotFound, ValidationError
 
@@ -36,7 +37,9 @@ class CommandScope:
     """What a handler works with: the repositories, the command's context, and the events it saved."""
 
     def __init__(self, repositories: dict[str, Any], context: CommandContext):
-        self._repositories = repositories
+        self.record = new_record()  # None unless a caller records (esengine.application.recording)
+        self._repositories = repositories if self.record is None else \
+            {k: RecordingRepository(r, self.record) for k, r in repositories.items()}
         self.context = context
         self.saved: list[StoredEvent] = []
         self._pending: list[tuple[Any, Any, Any, dict[str, list[dict]]]] = []
@@ -52,6 +55,8 @@ class CommandScope:
 
     def save(self, aggregate) -> None:
         """Keep the aggregate's new events for the command's one commit (see :meth:`commit`)."""
+        if self.record is not None:
+            self.record.saved.append(aggregate)
         repository = self._repositories[aggregate.aggregate_type]
         prepared = repository.prepare(aggregate, self.context)
         if prepared is not None:

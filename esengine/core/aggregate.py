@@ -6,7 +6,7 @@ from typing import Any, Callable, ClassVar, Iterable, TypeVar
 import pydantic
 
 from esengine.core.events import DomainEvent
-from esengine.errors import SnapshotCorrupt
+from esengine.errors import DomainRuleViolation, SnapshotCorrupt
 
 A = TypeVar("A", bound="Aggregate")
 
@@ -25,7 +25,8 @@ class Aggregate:
     Subclasses set ``aggregate_type`` (also the stream type), ``State`` (a pydantic model: the state,
     which is also the snapshot) and ``state_schema_version`` (raise it when ``State`` changes shape,
     so old snapshots are ignored), and mark their apply methods with :func:`applies`.
-    Command methods check rules, then call :meth:`raise_event`.
+    Command methods check rules with :meth:`check_rule` (which remembers each rule in ``rules_checked``,
+    so a caller can show what was checked), then call :meth:`raise_event`.
     """
 
     aggregate_type: ClassVar[str] = ""
@@ -49,6 +50,13 @@ class Aggregate:
         self._uncommitted: list[DomainEvent] = []
         self.snapshot_version: int | None = None
         self.load_warnings: list[str] = []
+        self.rules_checked: list[str] = []
+
+    def check_rule(self, holds: bool, rule: str, message: str) -> None:
+        """Note that ``rule`` was checked; if it does not hold, refuse with ``message``."""
+        self.rules_checked.append(rule)
+        if not holds:
+            raise DomainRuleViolation(message, rule=rule)
 
     # -- the seed's contract ------------------------------------------------------------------------
     @property

@@ -1,8 +1,8 @@
 """One rule for text that enters the store, from commands and imports alike.
 
 Text is normalised first (Unicode NFC; commands also strip surrounding whitespace) and then checked;
-control characters (NUL, bell, escape, ...) are refused everywhere, except a line break or a tab inside
-free text. Keeping the rule here means every command and every import refuses the same things.
+control characters (NUL, bell, escape, tab, line break, ... and the Unicode line and paragraph
+separators) are refused everywhere: every field of every command and every text of an import. Keeping the rule here means every command and every import refuses the same things.
 """
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import re
 import unicodedata
 from typing import Any, Iterator
 
-ALLOWED_CONTROLS = "\n\t"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-RAW_CONTROL_SQL = r"[\x00-\x08\x0b-\x1f\x7f-\x{9f}]"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+RAW_CONTROL_SQL = r"[\x00-\x1f\x7f-\x{9f}\x{2028}\x{2029}]"
 """A control character in text, as a regular expression for DuckDB (RE2)."""
-ESCAPED_CONTROL_SQL = r"\\u00(0[0-8b-fB-F]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|\\[bfr]"
+ESCAPED_CONTROL_SQL = r"\\u00([01][0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])|\\u202[89]|\\[bfnrt]|[\x{2028}\x{2029}]"
 """A control character escaped inside JSON text (``\u0007``, ``\r``): candidates, to be confirmed."""
 
 
@@ -25,12 +24,12 @@ def normalise(text: str) -> str:
 
 def control_character(text: str) -> str | None:
     """A plain description of the first control character in ``text`` (None when there is none)."""
-    found = _CONTROL.search(text)
+    found = CONTROL_CHARACTERS.search(text)
     if found is None:
         return None
     char = found.group()
-    name = unicodedata.name(char, "") or {0: "NUL", 7: "bell", 8: "backspace", 13: "carriage return",
-                                          27: "escape", 127: "delete"}.get(ord(char), "control")
+    name = unicodedata.name(char, "") or {0: "NUL", 7: "bell", 8: "backspace", 9: "tab", 10: "line break",
+                                          13: "carriage return", 27: "escape", 127: "delete"}.get(ord(char), "control")
     return (f"contains a control character ({name.lower()}, U+{ord(char):04X}) at character {found.start() + 1}; "
             "remove it and type the text again")
 

@@ -35,6 +35,7 @@ class FieldSpec:
     max_length: int | None = None
     pattern: str | None = None
     line_fields: tuple["FieldSpec", ...] = ()  # for kind "lines": the fields of one line
+    description: str = ""  # the model's description of the field ("Letters, digits and dashes")
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,19 @@ def _field(name: str, info) -> FieldSpec:
         lines = tuple(_field(n, i) for n, i in line_model.model_fields.items()) \
             if isinstance(line_model, type) and issubclass(line_model, BaseModel) else ()
         return FieldSpec(name, label, "lines", info.is_required(), _help(info.description, limits, "lines"),
-                         line_fields=lines, **limits)
+                         line_fields=lines, description=info.description or "", **limits)
     elif name.endswith("_id") and name[:-3] in REFERENCE_KINDS:
         return FieldSpec(name, label[:-3].strip() or label, "reference", info.is_required(),
-                         f"Pick an existing {name[:-3]}, or type an id.", reference=name[:-3], **limits)
+                         f"Pick an existing {name[:-3]}: type part of its name or id to search the list.",
+                         reference=name[:-3], description=info.description or "", **limits)
     elif base is int:
         kind = "integer"
     elif base is float:
         kind = "number"
     else:
         kind = "text"
-    return FieldSpec(name, label, kind, info.is_required(), _help(info.description, limits, kind), **limits)
+    return FieldSpec(name, label, kind, info.is_required(), _help(info.description, limits, kind),
+                     description=info.description or "", **limits)
 
 
 def _unwrap_optional(annotation: Any) -> Any:

@@ -8,11 +8,11 @@ from typing import Any
 from esengine.errors import NotFound
 
 _TABLES = {"customer": "customers", "product": "products", "order": "orders"}
-_OPTION_SQL = {
-    "customer": "SELECT id, name || ' <' || email || '>' FROM {t} ORDER BY name, id LIMIT ?",
-    "product": "SELECT id, name || ' (' || printf('%.2f', price) || ' €)' FROM {t} ORDER BY name, id LIMIT ?",
-    "order": ("SELECT id, id || ' · ' || coalesce(customer_name, '?') || ' · ' || status || ' · ' "
-              "|| printf('%.2f', total) || ' €' FROM {t} ORDER BY updated_at DESC, id LIMIT ?"),
+_LABEL_SQL = {  # every label holds the id, so searching the labels searches the ids too
+    "customer": ("name || ' <' || email || '> · ' || id", "name, id"),
+    "product": ("name || ' (' || printf('%.2f', price) || ' €) · ' || id", "name, id"),
+    "order": ("id || ' · ' || coalesce(customer_name, '?') || ' · ' || status || ' · ' || printf('%.2f', total) || ' €'",
+              "updated_at DESC, id"),
 }
 
 
@@ -30,10 +30,15 @@ def _table(engine, kind: str) -> str:
     return engine.projections.live_table("orders", _TABLES[kind])
 
 
-def reference_options(engine, kind: str, limit: int = 1000) -> list[Option]:
-    """Existing customers (by name), products (by name) or orders (latest first), at most ``limit``."""
-    sql = _OPTION_SQL.get(kind, "")
-    rows = engine.store.cursor().execute(sql.format(t=f'"{_table(engine, kind)}"'), [limit]).fetchall()
+def reference_options(engine, kind: str, limit: int = 1000, search: str | None = None) -> list[Option]:
+    """Existing customers (by name), products (by name) or orders (latest first), at most ``limit``; with
+    ``search``, only those whose label or id contains it (any case)."""
+    table = _table(engine, kind)
+    label, order = _LABEL_SQL[kind]
+    sql = (f'SELECT id, {label} AS label FROM "{table}" WHERE ? = \'\' OR contains(lower({label}), lower(?)) '
+           f"ORDER BY {order} LIMIT ?")
+    text = (search or "").strip()
+    rows = engine.store.cursor().execute(sql, [text, text, limit]).fetchall()
     return [Option(r[0], r[1]) for r in rows]
 
 

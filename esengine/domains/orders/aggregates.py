@@ -7,7 +7,6 @@ from pydantic import BaseModel
 
 from esengine.core.aggregate import Aggregate, applies
 from esengine.domains.orders import events as ev
-from esengine.errors import DomainRuleViolation
 
 
 def money(amount: float) -> float:
@@ -32,24 +31,31 @@ class OrderState(BaseModel):
     cancel_reason: str | None = None
 
 
-class Order(Aggregate):
+class ShopAggregate(Aggregate):
+    """What the shop's aggregates share: amounts and quantities are positive."""
+
+    def _positive(self, value: float, what: str) -> None:
+        self.check_rule(value is not None and value > 0, f"{what} positive",
+                        f"The {what} must be positive (got {value}).")
+
+
+class Order(ShopAggregate):
     aggregate_type = "order"
     State = OrderState
 
     @classmethod
     def create(cls, order_id: str, customer_id: str, items: list[ev.LineItem]) -> "Order":
-        if not items:
-            raise DomainRuleViolation("An order needs at least one item.")
-        for item in items:
-            _positive(item.quantity, "quantity"), _positive(item.unit_price, "unit price")
         order = cls(order_id)
+        order.check_rule(bool(items), "an order has at least one item", "An order needs at least one item.")
+        for item in items:
+            order._positive(item.quantity, "quantity"), order._positive(item.unit_price, "unit price")
         total = money(sum(i.quantity * i.unit_price for i in items))
         order.raise_event(ev.OrderCreated(order_id=order_id, customer_id=customer_id, items=items, total=total))
         return order
 
     def add_item(self, product_id: str, quantity: int, unit_price: float) -> None:
         self._require(OrderStatus.PENDING, "Only a pending order takes items")
-        _positive(quantity, "quantity"), _positive(unit_price, "unit price")
+        self._positive(quantity, "quantity"), self._positive(unit_price, "unit price")
         self.raise_event(ev.OrderItemAdded(order_id=self.id, product_id=product_id, quantity=quantity,
                                            unit_price=money(unit_price)))
 
@@ -58,36 +64,32 @@ class Order(Aggregate):
         self.raise_event(ev.OrderConfirmed(order_id=self.id))
 
     def receive_payment(self, amount: float) -> None:
-        _positive(amount, "amount")
+        self._positive(amount, "amount")
         self._require(OrderStatus.CONFIRMED, "Only a confirmed, unpaid order takes a payment")
-        if money(amount) != money(self.state.total):
-            raise DomainRuleViolation(
-                f"The payment of {money(amount):.2f} does not match the order total of {self.state.total:.2f}.",
-                rule="payment matches the total")
+        self.check_rule(money(amount) == money(self.state.total), "payment matches the total",
+                        f"The payment of {money(amount):.2f} does not match the order total of {self.state.total:.2f}.")
         self.raise_event(ev.PaymentReceived(order_id=self.id, amount=money(amount)))
 
     def ship(self, tracking_number: str) -> None:
-        if self.state.status in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
-            raise DomainRuleViolation("Nothing ships unpaid: this order has not been paid yet.",
-                                      rule="nothing ships unpaid")
+        self.check_rule(self.state.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED), "nothing ships unpaid",
+                        "Nothing ships unpaid: this order has not been paid yet.")
         self._require(OrderStatus.PAID, "Only a paid order can be shipped")
-        if not tracking_number.strip():
-            raise DomainRuleViolation("A shipment needs a tracking number.")
+        self.check_rule(bool(tracking_number.strip()), "a shipment has a tracking number",
+                        "A shipment needs a tracking number.")
         self.raise_event(ev.OrderShipped(order_id=self.id, tracking_number=tracking_number.strip()))
 
     def cancel(self, reason: str) -> None:
-        if self.state.status == OrderStatus.SHIPPED:
-            raise DomainRuleViolation("A shipped order cannot be cancelled.", rule="a shipped order cannot be cancelled")
-        if self.state.status == OrderStatus.CANCELLED:
-            raise DomainRuleViolation("This order is already cancelled.", rule="cancel only once")
-        if not reason.strip():
-            raise DomainRuleViolation("Say why the order is cancelled: a reason is required.")
+        self.check_rule(self.state.status != OrderStatus.SHIPPED, "a shipped order cannot be cancelled",
+                        "A shipped order cannot be cancelled.")
+        self.check_rule(self.state.status != OrderStatus.CANCELLED, "cancel only once",
+                        "This order is already cancelled.")
+        self.check_rule(bool(reason.strip()), "a cancellation has a reason",
+                        "Say why the order is cancelled: a reason is required.")
         self.raise_event(ev.OrderCancelled(order_id=self.id, reason=reason.strip()))
 
     def _require(self, status: OrderStatus, rule: str) -> None:
-        if self.state.status != status:
-            now = self.state.status.value if self.state.status else "not created"
-            raise DomainRuleViolation(f"{rule}; this order is {now}.", rule=rule.lower())
+        now = self.state.status.value if self.state.status else "not created"
+        self.check_rule(self.state.status == status, rule.lower(), f"{rule}; this order is {now}.")
 
     @applies(ev.OrderCreated)
     def _created(self, e: ev.OrderCreated) -> None:
@@ -133,8 +135,7 @@ class Customer(Aggregate):
         return customer
 
     def change_email(self, email: str) -> None:
-        if email == self.state.email:
-            raise DomainRuleViolation("That is already the customer's email.")
+        self.check_rule(email != self.state.email, "the email changes", "That is already the customer's email.")
         self.raise_event(ev.CustomerEmailChanged(customer_id=self.id, email=email))
 
     @applies(ev.CustomerRegistered)
@@ -151,21 +152,21 @@ class ProductState(BaseModel):
     price: float = 0.0
 
 
-class Product(Aggregate):
+class Product(ShopAggregate):
     aggregate_type = "product"
     State = ProductState
 
     @classmethod
     def add(cls, product_id: str, name: str, price: float) -> "Product":
-        _positive(price, "price")
         product = cls(product_id)
+        product._positive(price, "price")
         product.raise_event(ev.ProductAdded(product_id=product_id, name=name, price=money(price)))
         return product
 
     def change_price(self, new_price: float) -> None:
-        _positive(new_price, "price")
-        if money(new_price) == self.state.price:
-            raise DomainRuleViolation(f"The price is already {self.state.price:.2f}.")
+        self._positive(new_price, "price")
+        self.check_rule(money(new_price) != self.state.price, "the price changes",
+                        f"The price is already {self.state.price:.2f}.")
         self.raise_event(ev.ProductPriceChanged(product_id=self.id, old_price=self.state.price,
                                                 new_price=money(new_price)))
 
@@ -177,7 +178,3 @@ class Product(Aggregate):
     def _price(self, e: ev.ProductPriceChanged) -> None:
         self.state.price = e.new_price
 
-
-def _positive(value: float, what: str) -> None:
-    if value is None or value <= 0:
-        raise DomainRuleViolation(f"The {what} must be positive (got {value}).", rule=f"{what} positive")
