@@ -20,8 +20,8 @@ def rounded(digits: int) -> pydantic.BeforeValidator:
     """Annotate a number field so it is rounded to ``digits`` decimals *before* its limits are checked
     (``Annotated[float, rounded(2), Field(gt=0)]`` refuses 0.004, which would be stored as 0.00)."""
     def round_value(value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
+        if isinstance(value, bool) or (isinstance(value, str) and not value.isascii()):
+            return value  # Python's float() reads other scripts' digits; the field's own parsing refuses them
         try:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
