@@ -12,12 +12,14 @@ esengine / eventsourcing (above 1: esengine ahead, for rates and for times alike
 from __future__ import annotations
 
 import argparse
+import uuid
 import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -105,6 +107,38 @@ def es_threads(engine, products: list[str], per_thread: int) -> None:
         raise errors[0]
 
 
+# -- raw DuckDB: the floor of esengine's command on DuckDB ---------------------------------------------
+def raw_duckdb_commands(folder: str, n: int) -> float:
+    """The statements of one esengine command, written by hand on a raw DuckDB file (same schema): the
+    event row, the command-log row, the read-model row and the checkpoint, in one transaction."""
+    import duckdb
+    from esengine.store.schema import migrate
+    con = duckdb.connect(str(Path(folder) / "raw.duckdb"))
+    migrate(con)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE products (id VARCHAR, name VARCHAR, price DOUBLE)")
+    cur.execute("INSERT INTO products VALUES ('p', 'Tea', 10.0)")
+    cur.execute("INSERT INTO checkpoints VALUES ('orders', 1, 0, 'running', true, NULL, NULL, now()::TIMESTAMP)")
+
+    def command(i: int) -> None:
+        now = datetime.now()
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute("INSERT INTO events VALUES (?, ?, 'p', 'product', ?, 'ProductPriceChanged', 2, ?, ?, ?, ?, ?)",
+                    [i, str(uuid.uuid4()), i, '{"product_id":"p","old_price":1.0,"new_price":2.0}',
+                     '{"user_id":"anonymous"}', now, now, "0" * 64])
+        cur.execute("INSERT INTO command_log VALUES (?, 'ChangeProductPrice', ?, 'anonymous', ?, 'p', 'accepted', "
+                    "NULL, NULL, ?, ?)", [str(uuid.uuid4()), '{"product_id":"p","new_price":2.0}',
+                                          str(uuid.uuid4()), now, now])
+        cur.execute("UPDATE products SET name = ?, price = ? WHERE id = ?", ["Tea", 2.0 + i % 7, "p"])
+        cur.execute("UPDATE checkpoints SET position = ?, updated_at = ? WHERE projection = ? AND version = ?",
+                    [i, now, "orders", 1])
+        cur.execute("COMMIT")
+    try:
+        return rate(n, lambda: [command(i) for i in range(1, n + 1)])
+    finally:
+        con.close()
+
+
 # -- eventsourcing -----------------------------------------------------------------------------------
 def peer_commands(app, thing_id, n: int) -> None:
     for i in range(n):
@@ -150,9 +184,11 @@ def main() -> None:
         peer_commands(shop, thing.id, 50)
 
         n = args.commands
-        line("command, sequentially (load, decide, save one event)",
-             rate(n, lambda: es_commands(engine, product, n)), rate(n, lambda: peer_commands(shop, thing.id, n)),
-             "/s", True)
+        ours, peer = rate(n, lambda: es_commands(engine, product, n)), rate(n, lambda: peer_commands(shop, thing.id, n))
+        line("command, sequentially (load, decide, save one event)", ours, peer, "/s", True)
+        floor = raw_duckdb_commands(folder, n)
+        print(f"  the same statements by hand in raw DuckDB (the floor on DuckDB): {floor:,.1f}/s; "
+              f"esengine reaches {ours / floor:.2f} of it", flush=True)
 
         k, per = args.threads, max(1, n // args.threads)
         products = [engine.commands.submit("AddProduct", {"name": f"Tea {i}", "price": 10.0}).value for i in range(k)]
