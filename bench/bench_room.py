@@ -125,11 +125,11 @@ def free_port() -> int:
     return port
 
 
-def start_streamlit(script: Path, cwd: Path, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+def start_streamlit(script: Path, cwd: Path, env: dict, log: Path, options: list[str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                             "--server.runOnSave", "false", "--server.fileWatcherType", "none"],
+                             "--server.runOnSave", "false", "--server.fileWatcherType", "none", *options],
                             cwd=cwd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -435,9 +435,9 @@ def report(bare: tuple[Phase, Phase], phases: list[Phase], room_phase: Phase, ar
         for res in p.results:
             for problem in res.problems:
                 print(f"  failure in {p.name}: {problem}")
-    opens = [p for p in phases if "open" in p.name]
-    mean_open = statistics.mean(per[p.name] for p in opens)
-    kinds = {"command": per["alone: command"], "step": per["alone: step"], "open": mean_open}
+    opens = [per[p.name] for p in phases if "open" in p.name]
+    kinds = {"command": per["alone: command"], "step": per["alone: step"], "open": statistics.mean(opens)} \
+        if phases else {}
     r = room_phase
     if r is None:
         return
@@ -491,16 +491,18 @@ async def run(args) -> None:
     shutil.copy(demo_database(Path(args.db)), db)
     streams = product_streams(db, 25)
     (work / "bare.py").write_text(BARE_SCRIPT)
+    print(f"streamlit options: {' '.join(args.option) or '(defaults)'}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores; "
           f"database copy {db}")
-    app, base = start_streamlit(ROOT / "app.py", ROOT, dict(os.environ, ESENGINE_DB=str(db)), work / "app.log")
-    bare, bare_base = start_streamlit(work / "bare.py", work, dict(os.environ), work / "bare.log")
+    app, base = start_streamlit(ROOT / "app.py", ROOT, dict(os.environ, ESENGINE_DB=str(db)), work / "app.log", args.option)
+    bare, bare_base = start_streamlit(work / "bare.py", work, dict(os.environ), work / "bare.log", args.option)
     try:
         async with async_playwright() as pw:
             bare_meter = Meter(bare.pid, {app.pid, bare.pid})
             meter = Meter(app.pid, {app.pid, bare.pid})
-            baseline = await bare_baseline(pw, bare_base, bare_meter, args.repeat)
-            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile))
+            baseline = await bare_baseline(pw, bare_base, bare_meter, max(3, args.repeat))
+            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile)) \
+                if args.repeat else []
             room_phase = await room(pw, base, streams, meter, args) if args.sessions else None
         report(baseline, phases, room_phase, args)
     finally:
@@ -520,6 +522,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9, help="actions per kind in the sequential phases")
     parser.add_argument("--mix", default="command=0.4,step=0.4,open=0.2",
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
+    parser.add_argument("--option", action="append", default=[], metavar="--SECTION.NAME=VALUE",
+                        help="a streamlit option for both servers, e.g. --option=--runner.postScriptGC=false")
     parser.add_argument("--profile", metavar="DIR", help="record the server with py-spy in each sequential phase "
                         "(collapsed stacks, one file per phase; summarise with bench/profile_summary.py)")
     asyncio.run(run(parser.parse_args()))

@@ -14,7 +14,19 @@ from collections import Counter
 from pathlib import Path
 
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
-OWN = ("/app.py", "/pages/", "/ui/", "/esengine/")
+OWN = ("app.py", "pages/", "ui/", "esengine/")
+PAGE_FILES = {p.name for p in (Path(__file__).resolve().parents[1] / "pages").glob("*.py")}
+# Innermost frames where a thread waits rather than works (py-spy's --nonblocking mode samples some of them).
+IDLE = (("polling_path_watcher.py", "task"), ("selectors.py", "select"), ("concurrent/futures/thread.py", "_worker"),
+        ("threading.py", "wait"))
+
+
+def own(file: str) -> bool:
+    return file.startswith(OWN) or "/" not in file and file in PAGE_FILES
+
+
+def idle(func: str, file: str) -> bool:
+    return any(file.endswith(f) and (func == fn or func.endswith("." + fn) or fn in func) for f, fn in IDLE)
 
 
 def frames(line: str) -> tuple[list[tuple[str, str]], int]:
@@ -27,32 +39,46 @@ def frames(line: str) -> tuple[list[tuple[str, str]], int]:
     return parsed, int(count)
 
 
+MARKED = {("ScriptRunner._on_script_finished", "streamlit/runtime/scriptrunner/script_runner.py"),
+          ("AppSession._handle_rerun_script_request", "streamlit/runtime/app_session.py"),
+          ("StaticFiles.get_response", "starlette/staticfiles.py")}
+
+
+def short(file: str) -> str:
+    return re.sub(r".*/(app\.py|pages/|ui/|esengine/)", r"\1", file)
+
+
 def package(file: str) -> str:
-    if any(o in file for o in OWN):
-        return "project: " + re.sub(r".*/(app\.py|pages/|ui/|esengine/)", r"\1", file)
-    m = re.search(r"site-packages/([^/]+)", file) or re.search(r"python3\.\d+/([^/]+)", file)
-    return m[1].removesuffix(".py") if m else file
+    if own(file):
+        return "project: " + short(file)
+    if "gc.collect" in file:
+        return file
+    return file.split("/", 1)[0].removesuffix(".py")
 
 
 def summarise(path: Path, top: int) -> None:
     inclusive: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
-    total = 0
+    total = skipped = 0
     for line in path.read_text().splitlines():
         if not line.strip():
             continue
         stack, count = frames(line)
+        if not stack or idle(*stack[-1]):
+            skipped += count
+            continue
         total += count
         seen = set()
         for func, file in stack:
-            if any(o in file for o in OWN):
-                name = f"{func} ({re.sub(r'.*/(app.py|pages/|ui/|esengine/)', r'\1', file)})"
+            if own(file) or (func, file) in MARKED:
+                name = f"{func} ({short(file)})"
                 if name not in seen:
                     seen.add(name)
                     inclusive[name] += count
-        if stack:
-            leaves[package(stack[-1][1])] += count
-    print(f"\n== {path.stem}: {total} samples")
+        func, file = stack[-1]
+        leaves["gc.collect after the run (runner.postScriptGC)" if "_on_script_finished" in func
+               else package(file)] += count
+    print(f"\n== {path.stem}: {total} busy samples ({skipped} idle left out)")
     if not total:
         return
     for name, n in inclusive.most_common(top):
