@@ -80,6 +80,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -392,9 +400,10 @@ async def room(playwright, base: str, streams: list[str], meter: Meter, args) ->
                 p.on_time_travel = False
                 p.last_alert = ""
             next_start += p.rng.uniform(args.every / 2, args.every * 1.5)
-    before = meter.sample()
+    before, memory = meter.sample(), rss_mb(meter.server_pid)
     await asyncio.gather(*(live(p) for p in people))
     phase = meter.phase(f"room: {args.sessions} sessions", before, results)
+    print(f"server memory: {memory:.0f} MB when the room started, {rss_mb(meter.server_pid):.0f} MB at its end")
     for b in browsers:
         await b.close()
     return phase
