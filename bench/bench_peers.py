@@ -1,6 +1,6 @@
 """Benchmark: the same work through esengine and through the Python `eventsourcing` library, in one run.
 
-    .venv/bin/pip install -r bench/requirements-peers.txt     # the peer: a benchmark-only dependency
+    .venv/bin/pip install -r bench/requirements.txt     # the peer: a benchmark-only dependency
     .venv/bin/python bench/bench_peers.py [--commands 2000] [--stream 10000] [--samples 200]
 
 Each side goes through its ordinary API. esengine: the command bus and the Orders domain
@@ -32,7 +32,7 @@ try:
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate, event
 except ImportError:  # pragma: no cover - the peer is installed by this benchmark's own instructions
-    sys.exit("The peer library is missing: .venv/bin/pip install -r bench/requirements-peers.txt")
+    sys.exit("The peer library is missing: .venv/bin/pip install -r bench/requirements.txt")
 
 
 class Thing(Aggregate):
