@@ -389,7 +389,7 @@ class _Import:
                 column = names.get(field) if field in names else (
                     path[1] if len(path) > 1 and isinstance(path[1], str) else None)
                 raise ImportRejected(f"The value at {'.'.join(str(p) for p in path)} {problem}; events keep no "
-                                     "control characters (a line break or a tab inside text is fine).",
+                                     "control characters (no tabs or line breaks either), as commands don't.",
                                      line=line, column=column)
 
     def _refuse_non_finite(self, line: int, side: str, path: list, literal: str, column: str | None) -> None:

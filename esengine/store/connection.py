@@ -108,16 +108,23 @@ class Database:
         """
         if self._lock is None:
             return
+        if checkpoint and not self.read_only and self._lock.count == 1:  # the process's last user of the file
+            try:
+                self.connection.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass  # DuckDB checkpoints on close as well; this one only makes it happen under our lock
         try:
-            if checkpoint and not self.read_only and self._lock.count == 1:  # the process's last user of the file
-                try:
-                    self.connection.execute("CHECKPOINT")
-                except duckdb.Error:
-                    pass  # DuckDB checkpoints on close as well; this one only makes it happen under our lock
             self.connection.close()
-        finally:
-            lock, self._lock = self._lock, None
-            _LOCKS.release(lock)
+        except duckdb.ResourceInUseException:
+            raise  # a cursor is mid-query: still open, still locked; the caller may try again
+        except BaseException:
+            self._release()
+            raise
+        self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        _LOCKS.release(lock)
 
 
 def _check_file(path: Path, read_only: bool) -> None:
