@@ -149,3 +149,14 @@ def app_test(path: str, timeout: float = 60):
     """An AppTest of a project file given from the project root, e.g. ``app_test("pages/overview.py")``."""
     from streamlit.testing.v1 import AppTest
     return AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+
+
+def unlocked_page(path: str, given: str | None = None, timeout: float = 120, **params):
+    """An AppTest of a page opened with ``params`` in its URL, the facilitator's passphrase ``given`` typed in."""
+    at = app_test(path, timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if given is not None:
+        at.sidebar.text_input(key="room_passphrase_input").input(given).run()
+    return at

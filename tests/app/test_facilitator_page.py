@@ -3,7 +3,7 @@ import pytest
 
 from esengine.application.context import CommandContext
 from esengine.errors import ConcurrencyError
-from tests.conftest import app_test
+from tests.conftest import app_test, unlocked_page
 
 PASSPHRASE = "correct horse"
 
@@ -15,13 +15,7 @@ def facilitator(app_env, monkeypatch):
 
 
 def _page(given=None, **params):
-    at = app_test("pages/facilitator.py", timeout=180)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if given is not None:
-        at.sidebar.text_input(key="room_passphrase_input").input(given).run()
-    return at
+    return unlocked_page("pages/facilitator.py", given, timeout=180, **params)
 
 
 def _engine():

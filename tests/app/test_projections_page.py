@@ -1,7 +1,7 @@
 """The Projections page, driven through Streamlit's AppTest."""
 import pytest
 
-from tests.conftest import app_test
+from tests.conftest import app_test, unlocked_page
 
 PASSPHRASE = "correct horse"
 
@@ -14,13 +14,7 @@ def facilitator(app_env, monkeypatch):
 
 
 def _page(app_env, given=None, **params):
-    at = app_test("pages/projections.py", timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    if given is not None:
-        at.sidebar.text_input(key="room_passphrase_input").input(given).run()
-    return at
+    return unlocked_page("pages/projections.py", given, timeout=120, **params)
 
 
 def _forced_click(at, key):
