@@ -72,6 +72,7 @@ class ProjectionRunner:
         self.worker = ProjectionWorker(self)
         self._inline_states: dict | None = None
         self._row_caches: dict[tuple[str, int], RowCache] = {}
+        self._idle_at: tuple[int, int] | None = None  # (last position, checkpoint generation) of an idle round
         self._inline_generation = -1
         writer.hooks.append(self)
 
@@ -373,7 +374,12 @@ class ProjectionRunner:
 
     # -- asynchronous projections ---------------------------------------------------------------------
     def catch_up_async(self, limit: int | None = None) -> int:
-        """One round of the background worker: catch up every running version of the async projections."""
+        """One round of the background worker: catch up every running version of the async projections.
+
+        A round after one that found nothing to do is skipped while no event was written and no checkpoint
+        changed since (an idle room's worker then reads nothing every two seconds)."""
+        if self._idle_at == (self._writer.last_position, cp.generation()):
+            return 0
         done = 0
         states = cp.read_all(self._store.cursor())
         for reg in list(self.registered.values()):
@@ -389,6 +395,7 @@ class ProjectionRunner:
                                           limit=None if far_behind else limit, wait=False)
                 except EsEngineError:  # became busy meanwhile: next round
                     continue
+        self._idle_at = (self._writer.last_position, cp.generation()) if done == 0 else None
         return done
 
     def close(self) -> None:

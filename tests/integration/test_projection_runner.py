@@ -266,3 +266,18 @@ def test_a_replay_as_of_a_moment_holds_exactly_the_orders_created_by_then(engine
                           [moment]).fetchall()[0][0]
     rows = cur.execute("SELECT count(*), max(created_at) FROM rm_orders_v1_then_orders").fetchall()[0]
     assert rows[0] == created > 0 and rows[1] <= moment
+
+
+def test_an_idle_worker_round_reads_nothing_until_an_event_is_written(engine, monkeypatch):
+    from esengine.projections import checkpoints
+    engine.commands.submit("RegisterCustomer", {"name": "Ana", "email": "ana@example.com"})
+    engine.projections.catch_up_async()
+    engine.projections.catch_up_async()  # nothing new: this round finds nothing to do
+    reads = []
+    real = checkpoints.read_all
+    monkeypatch.setattr(checkpoints, "read_all", lambda cur: reads.append(1) or real(cur))
+    assert engine.projections.catch_up_async() == 0 and reads == []  # skipped: nothing moved since
+    engine.commands.submit("AddProduct", {"name": "Tea", "price": 2.5})
+    assert engine.projections.catch_up_async() > 0 and reads  # a new event: the round runs again
+    status = engine.projections.status().set_index("projection")
+    assert (status.loc[["daily_sales", "stream_states"], "lag_events"] == 0).all()
