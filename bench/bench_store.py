@@ -35,7 +35,7 @@ def raw_connection(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def raw_insert_one(cur, position: int, stream: str, version: int) -> None:
-    cur.execute("INSERT INTO events VALUES (?, ?, ?, 'thing', ?, 'Thing', 1, ?, '{}', now()::TIMESTAMP, now()::TIMESTAMP)",
+    cur.execute("INSERT INTO events VALUES (?, ?, ?, 'thing', ?, 'Thing', 1, ?, '{}', now()::TIMESTAMP, now()::TIMESTAMP, NULL)",
                 [position, str(uuid.uuid4()), stream, version, json.dumps({"n": version})])
 
 
@@ -79,7 +79,7 @@ def bench_bulk(tmp: Path, n: int) -> None:
         table = e.store.read_arrow()
     raw = raw_connection(tmp / "bulk-raw.duckdb")
     raw.register("src", table)
-    raw_secs = timed(lambda: raw.execute("INSERT INTO events SELECT * FROM src"))
+    raw_secs = timed(lambda: raw.execute("INSERT INTO events SELECT *, NULL FROM src"))
     raw.close()
     report(f"bulk path: generate + insert ({n:,} events)", n / secs, n / raw_secs, "events/s")
 
@@ -101,7 +101,7 @@ def bench_demo_and_loads(tmp: Path) -> None:
             "SELECT * FROM events WHERE stream_id = ? ORDER BY version", [next(it2)]).fetchall(), repeat=300)
     raw = raw_connection(tmp / "demo-raw.duckdb")
     raw.register("src", table)
-    raw_secs = timed(lambda: raw.execute("INSERT INTO events SELECT * FROM src"))
+    raw_secs = timed(lambda: raw.execute("INSERT INTO events SELECT *, NULL FROM src"))
     raw.close()
     report(f"demo history through the command handlers ({n:,})", n / secs, n / raw_secs, "events/s")
     report("load one order aggregate (median)", load_ms, raw_ms, "ms", higher_is_better=False)
