@@ -34,7 +34,7 @@ class AggregateFold:
     def load(self, version: int, use_snapshots: bool = True) -> tuple[Aggregate, int | None, list[str], StoredEvent | None]:
         """The aggregate at ``version`` (>= 1), the snapshot version used, load warnings, and the event
         at ``version`` when it was read on the way (None when a snapshot sits exactly there)."""
-        history = histories(self.repository).get(self.repository, self.stream_id, self.store)
+        history = histories(self.repository).get(self.stream_id, self.store)
         if history is not None and version <= history.version:
             return self._load_from_memory(history, version, use_snapshots)
         aggregate = self.repository.from_snapshot(self.stream_id, version) if use_snapshots else None

@@ -32,21 +32,22 @@ class History:
 
 
 class Histories:
-    """Recently travelled streams of one engine, bounded by their total number of events."""
+    """Recently travelled streams of one repository, bounded by their total number of events."""
 
-    def __init__(self, max_events: int = 300_000):
+    def __init__(self, repository, max_events: int = 300_000):
+        self._repository = weakref.proxy(repository)  # the repository keys this object: no cycle through it
         self._entries: OrderedDict[str, History] = OrderedDict()
         self._lock = threading.Lock()
         self.max_events = max_events
 
-    def get(self, repository, stream_id: str, store) -> History | None:
-        current = repository._store.writer.head(stream_id)[0]
+    def get(self, stream_id: str, store) -> History | None:
+        current = self._repository.check_type(stream_id)
         with self._lock:
             hit = self._entries.get(stream_id)
             if hit is not None and hit.version == current:
                 self._entries.move_to_end(stream_id)
                 return hit
-        history = _read(repository, stream_id, store, current)
+        history = _read(self._repository, stream_id, store, current)
         if history is not None:
             self._put(stream_id, history)
         return history
@@ -71,12 +72,12 @@ def _read(repository, stream_id: str, store, current: int) -> History | None:
     return History(current, events, versions, [snapshots[v] for v in versions])
 
 
-_BY_ENGINE: "weakref.WeakKeyDictionary[Any, Histories]" = weakref.WeakKeyDictionary()
+_BY_REPOSITORY: "weakref.WeakKeyDictionary[Any, Histories]" = weakref.WeakKeyDictionary()
 
 
 def histories(repository) -> Histories:
-    """The histories kept for the engine of ``repository`` (one set per repository)."""
-    found = _BY_ENGINE.get(repository)
+    """The histories kept for ``repository``'s streams."""
+    found = _BY_REPOSITORY.get(repository)
     if found is None:
-        found = _BY_ENGINE.setdefault(repository, Histories())
+        found = _BY_REPOSITORY.setdefault(repository, Histories(repository))
     return found
