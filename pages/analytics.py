@@ -5,9 +5,10 @@ import plotly.express as px
 import streamlit as st
 
 from esengine.analytics import BINS, command_outcomes, data_span, hour_of_week, stream_lengths, top_streams, volume
-from esengine.browsing import event_types, filter_from_params, filter_to_params, stream_types
+from esengine.browsing import filter_from_params, filter_to_params
 from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_figure,
                                 time_bar_filter, volume_figure)
+from ui.cached import event_types, stream_types
 from ui.engine import get_engine
 from ui.event_views import link
 from ui.feedback import plain_errors
@@ -19,9 +20,9 @@ RANGES = {"all of it": None, "the last day": timedelta(days=1), "the last 7 days
           "the last 30 days": timedelta(days=30), "the last year": timedelta(days=365)}
 
 
-def url_params(store) -> list[Param]:
-    return [Param.listed("stream_type", "analytics_stream_type", stream_types(store)),
-            Param.listed("event_type", "analytics_event_type", event_types(store)), Param("from", "analytics_from"),
+def url_params(engine) -> list[Param]:
+    return [Param.listed("stream_type", "analytics_stream_type", stream_types(engine)),
+            Param.listed("event_type", "analytics_event_type", event_types(engine)), Param("from", "analytics_from"),
             Param("to", "analytics_to"), Param.choice("bin", "analytics_bin", ["auto", *BINS])]
 
 
@@ -61,11 +62,11 @@ with plain_errors():
     if last is None:
         st.info("The store is empty. Send a command on the Commands page, or import a history.")
         st.stop()
-    params = url_params(store)
+    params = url_params(engine)
     restore(params, "analytics_url_seen", clear_missing=True)
     c = st.columns([2, 3, 2, 2, 1])
-    c[0].multiselect("Stream type", stream_types(store), key="analytics_stream_type")
-    c[1].multiselect("Event type", event_types(store), key="analytics_event_type")
+    c[0].multiselect("Stream type", stream_types(engine), key="analytics_stream_type")
+    c[1].multiselect("Event type", event_types(engine), key="analytics_event_type")
     c[2].text_input("Occurred from (UTC)", key="analytics_from", placeholder=f"{first:%Y-%m-%d}, yesterday")
     c[3].text_input("Occurred before (UTC)", key="analytics_to", placeholder=f"{last:%Y-%m-%d} or today")
     bin_choice = c[4].selectbox("Time bin", ["auto", *BINS], key="analytics_bin")

@@ -4,11 +4,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from esengine.browsing import (count_matching, event_detail, event_page, event_types, events_after,
-                               filter_from_params, filter_to_params, parse_position, search_streams, stream_types,
-                               streams_touched, swimlane_events)
+from esengine.browsing import (count_matching, event_detail, event_page, events_after, filter_from_params,
+                               filter_to_params, parse_position, streams_touched, swimlane_events)
 from esengine.errors import ValidationError
 from esengine.interchange.export import export_events
+from ui import cached
 from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
 from ui.feedback import plain_errors, show_error
@@ -20,20 +20,21 @@ S = st.session_state
 PAGE_SIZE = 50
 
 
-def filter_params(store) -> list[Param]:
+def filter_params(engine) -> list[Param]:
     """The filter fields and their names in the URL (the same names as every link to this page)."""
-    return [Param("stream", "events_stream"), Param.listed("stream_type", "events_stream_type", stream_types(store)),
-            Param.listed("event_type", "events_event_type", event_types(store)), Param("from", "events_from"),
+    return [Param("stream", "events_stream"),
+            Param.listed("stream_type", "events_stream_type", cached.stream_types(engine)),
+            Param.listed("event_type", "events_event_type", cached.event_types(engine)), Param("from", "events_from"),
             Param("to", "events_to"), Param("correlation", "events_correlation"), Param("text", "events_text"),
             Param("event", "events_linked_event")]
 
 
-def filter_widgets(store) -> None:
+def filter_widgets(engine) -> None:
     """The filter fields; what a person types is read (and checked) by ``filter_from_params``."""
     c = st.columns([2, 2, 3])
     c[0].text_input("Stream", key="events_stream", placeholder="an exact id, or order-*")
-    c[1].multiselect("Stream type", stream_types(store), key="events_stream_type")
-    c[2].multiselect("Event type", event_types(store), key="events_event_type")
+    c[1].multiselect("Stream type", cached.stream_types(engine), key="events_stream_type")
+    c[2].multiselect("Event type", cached.event_types(engine), key="events_event_type")
     c = st.columns([2, 2, 2, 2])
     c[0].text_input("Occurred from (UTC)", key="events_from", placeholder="2026-11-30, 2026-11-30T12:00Z or yesterday",
                     help="A date, a time (UTC unless it names a zone), today or yesterday.")
@@ -94,12 +95,12 @@ def events_tab(store, flt) -> int | None:
     return int(shown["position"].iloc[rows[0]]) if rows else None
 
 
-def streams_tab(store) -> None:
+def streams_tab(engine) -> None:
     c = st.columns([3, 2])
     search = c[0].text_input("Stream id starts with (or a pattern with * and ?)", key="events_stream_search",
                              placeholder="order-, customer-*, *a1b2*")
-    types = c[1].multiselect("Stream type", stream_types(store), key="events_stream_search_type")
-    found = search_streams(store, search, tuple(types), limit=100)
+    types = c[1].multiselect("Stream type", cached.stream_types(engine), key="events_stream_search_type")
+    found = cached.search_streams(engine, search, tuple(types), limit=100)
     if found.rows.empty:
         st.info("No stream matches. A search is a prefix unless it holds * or ?.")
         return
@@ -116,9 +117,10 @@ def streams_tab(store) -> None:
                 if found.has_more else f"{len(rows)} streams.") + " Newest activity first.")
 
 
-def swimlanes_tab(store, correlation: str | None, flt_types: tuple[str, ...] = ()) -> None:
+def swimlanes_tab(engine, correlation: str | None, flt_types: tuple[str, ...] = ()) -> None:
     """The streams of the open event's correlation side by side (else the latest few), and any added."""
-    latest = list(search_streams(store, stream_types=flt_types, limit=20).rows["stream_id"])
+    store = engine.store
+    latest = list(cached.search_streams(engine, stream_types=flt_types, limit=20).rows["stream_id"])
     # the lanes are chosen again for another event, and when the widget's state is gone (a run that stopped
     # at a bad filter drew no multiselect, so Streamlit dropped its value)
     if S.get("events_lanes_for", "unset") != correlation or "events_lanes" not in S:  # another event opened: its streams are the lanes
@@ -167,21 +169,27 @@ st.caption("Every change is an event in one ordered log. Filter it, open an even
            "the command that started it, the events it produced and the commands that followed.")
 
 with plain_errors():
-    store = get_engine().store
-    params = filter_params(store)
+    engine = get_engine()
+    store = engine.store
+    params = filter_params(engine)
     restore(params, "events_url_seen", clear_missing=True)
     linked_box = st.container()  # a deep link's event goes first: it is what the link is about
-    filter_widgets(store)
+    filter_widgets(engine)
     typed = publish(params, "events_url_seen")
     try:
         flt = filter_from_params(typed)
     except ValidationError as e:
         show_error(e)
         st.stop()
-    events, streams, lanes, tail_tab = st.tabs(["Events", "Streams", "Swimlanes", "Live tail"])
-    with events:
-        selected = events_tab(store, flt)
-        detail = show_detail(store, selected) if selected else None
+    # Lazy tabs: only the open tab's code runs (the swimlanes' figure, the stream search and the live tail's
+    # 2-s fragment cost every session on the page otherwise; docs/room-profile.md).
+    events, streams, lanes, tail_tab = st.tabs(["Events", "Streams", "Swimlanes", "Live tail"], key="events_tabs",
+                                               on_change="rerun")
+    selected = detail = None
+    if events.open:
+        with events:
+            selected = events_tab(store, flt)
+            detail = show_detail(store, selected) if selected else None
     if selected:  # the event on show goes into the address bar, as a link to it would
         S["events_linked_event"] = str(selected)
         publish(params, "events_url_seen")
@@ -189,10 +197,13 @@ with plain_errors():
         with linked_box:
             detail = show_detail(store, S["events_linked_event"])
             st.divider()
-    with streams:
-        streams_tab(store)
-    with lanes:
-        swimlanes_tab(store, detail.event.metadata.get("correlation_id") if detail else flt.correlation_id,
-                      flt.stream_types)
-    with tail_tab:
-        live_tail(store)
+    if streams.open:
+        with streams:
+            streams_tab(engine)
+    if lanes.open:
+        with lanes:
+            swimlanes_tab(engine, detail.event.metadata.get("correlation_id") if detail else flt.correlation_id,
+                          flt.stream_types)
+    if tail_tab.open:
+        with tail_tab:
+            live_tail(store)

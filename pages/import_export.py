@@ -4,13 +4,13 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from esengine.browsing.links import filter_from_params, filter_to_params
-from esengine.browsing.streams import event_types, stream_types
 from esengine.errors import ImportRejected
 from esengine.interchange import export_bytes
 from esengine.interchange.importer import import_file, preview_file
 from esengine.interchange.mapping import ColumnMapping
 from esengine.interchange.readers import UNNAMED
 from esengine.store.filters import EventFilter
+from ui.cached import event_types, stream_types
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.navigation import stay_on_the_router
@@ -101,10 +101,10 @@ def import_tab(engine) -> None:
 def export_tab(engine) -> None:
     linked = filter_from_params(st.query_params)  # the event browser can link here with its filters
     cols = st.columns(2)
-    types = cols[0].multiselect("Stream types", stream_types(engine.store), key="ie_x_stream_types",
-                                default=[t for t in linked.stream_types if t in stream_types(engine.store)])
-    kinds = cols[1].multiselect("Event types", event_types(engine.store), key="ie_x_event_types",
-                                default=[t for t in linked.event_types if t in event_types(engine.store)])
+    types = cols[0].multiselect("Stream types", stream_types(engine), key="ie_x_stream_types",
+                                default=[t for t in linked.stream_types if t in stream_types(engine)])
+    kinds = cols[1].multiselect("Event types", event_types(engine), key="ie_x_event_types",
+                                default=[t for t in linked.event_types if t in event_types(engine)])
     stream = cols[0].text_input("Stream id (or a pattern with * and ?)", value=linked.stream_id or
                                 linked.stream_search or "", key="ie_x_stream")
     text = cols[1].text_input("Text in the data", value=linked.text or "", key="ie_x_text")

@@ -2,7 +2,7 @@
 import plotly.express as px
 import streamlit as st
 
-from esengine.store.statistics import events_per_type, overview
+from ui.cached import events_per_type, overview
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.formatting import local_and_utc
@@ -14,7 +14,7 @@ st.caption("An event store keeps every change as an event, in order. This is wha
 
 with plain_errors():
     engine = get_engine()
-    o = overview(engine.store)
+    o = overview(engine)
     if o.events == 0:
         st.info("The store is empty. Send a command on the Commands page, or import a history.")
         st.stop()
@@ -30,7 +30,7 @@ with plain_errors():
     left, right = st.columns([1, 1])
     with left:
         st.subheader("Events per type")
-        per_type = events_per_type(engine.store)
+        per_type = events_per_type(engine)
         fig = px.bar(per_type, x="events", y="event_type", color="stream_type", orientation="h",
                      labels={"events": "events", "event_type": "", "stream_type": "stream type"})
         fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=max(300, 28 * len(per_type)),

@@ -1,11 +1,11 @@
 """Temporal queries: every stream as of a moment, what changed between two moments, a field's history, SQL."""
 import streamlit as st
 
-from esengine.browsing import stream_types
 from esengine.console import EXAMPLES, run_query
 from esengine.temporal import (changes_between, field_history, fields_of, final_event_types, history_span,
                                read_model_as_of, streams_as_of)
 from esengine.temporal.as_of import expand_states, read_model_of
+from ui.cached import stream_types
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
@@ -30,7 +30,7 @@ st.caption("Ask the history questions over time: what everything looked like at 
 with plain_errors():
     engine = get_engine()
     store = engine.store
-    types = stream_types(store)
+    types = stream_types(engine)
     first, last = history_span(store)
     if first is None:
         st.info("The store is empty. Send a command on the Commands page, or import a history.")

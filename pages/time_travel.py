@@ -1,10 +1,10 @@
 """Time travel: watch any stream's state move through its history, event by event."""
 import streamlit as st
 
-from esengine.browsing.streams import search_streams, stream_types
 from esengine.errors import ValidationError
 from esengine.timetravel import fixture_json, generate_fixture, state_and_diff, state_at
 from ui import time_travel_views as views
+from ui.cached import search_streams, stream_types
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.navigation import stay_on_the_router
@@ -55,8 +55,8 @@ with plain_errors():
     c1, c2, c3 = st.columns([2, 1, 3])
     search = c1.text_input("Search stream ids", key="tt_search", placeholder="order-9f3 or *abc*",
                            help="A prefix, or a pattern with * and ?")
-    kind = c2.selectbox("Stream type", [ANY, *stream_types(engine.store)], key="tt_type")
-    found = search_streams(engine.store, search or None, () if kind == ANY else (kind,), limit=200).rows
+    kind = c2.selectbox("Stream type", [ANY, *stream_types(engine)], key="tt_type")
+    found = search_streams(engine, search or None, () if kind == ANY else (kind,), limit=200).rows
     options = list(found["stream_id"])
     if S.get("tt_stream") and S["tt_stream"] not in options and not search and kind == ANY:
         options.insert(0, S["tt_stream"])  # a linked stream that is not among the most recent

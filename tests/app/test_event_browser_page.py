@@ -6,13 +6,22 @@ from esengine.store.filters import EventFilter
 from tests.conftest import app_test
 
 
-def browser(**params):
+def browser(tab: str | None = None, **params):
+    """The page on a first visit with ``params`` in the URL, on its ``tab`` (only the open tab's code runs)."""
     at = app_test("pages/event_browser.py")
     for k, v in params.items():
         at.query_params[k] = v
+    if tab:
+        at.session_state["events_tabs"] = tab
     at.run()
     assert not at.exception
     return at
+
+
+def open_tab(at, tab: str):
+    """What a click on the tab does: the page runs again with that tab open."""
+    at.session_state["events_tabs"] = tab
+    return at.run()
 
 
 def events_shown(at):
@@ -102,6 +111,7 @@ def test_a_bad_value_in_a_filter_field_is_named_and_correcting_it_shows_the_even
     at.text_input(key=key).input(good).run()
     assert not at.exception and not at.error, messages(at)
     assert len(events_shown(at)) > 0
+    open_tab(at, "Swimlanes")
     assert at.multiselect(key="events_lanes").value  # the swimlanes are back too
 
 
@@ -137,9 +147,9 @@ def test_the_address_bar_follows_the_filters_as_they_change(app_env):
 
 
 def test_the_stream_search_lists_matching_streams_with_counts_and_links(app_env):
-    at = browser()
+    at = browser(tab="Streams")
     at.text_input(key="events_stream_search").input("customer-").run()
-    streams = at.dataframe[1].value
+    streams = at.dataframe[-1].value  # the Streams tab is open: its table is the only one
     assert len(streams) > 0 and all(s.startswith("customer-") for s in streams["stream_id"])
     assert set(streams["events"]) >= {1}
     assert streams["time_travel"].iloc[0].startswith("time_travel?stream=customer-")
@@ -147,6 +157,8 @@ def test_the_stream_search_lists_matching_streams_with_counts_and_links(app_env)
 
 def test_the_live_tail_shows_a_new_event_on_its_next_run_and_can_be_paused(app_env):
     at = browser()
+    assert all(d.key != "events_tail_table" for d in at.dataframe)  # a closed tab's code does not run
+    open_tab(at, "Live tail")
     before = at.dataframe[-1].value  # the live tail is the page's last table
     with Engine(app_env) as e:
         e.commands.submit("AddProduct", {"name": "Tail test kettle", "price": 20})
@@ -160,7 +172,7 @@ def test_the_live_tail_shows_a_new_event_on_its_next_run_and_can_be_paused(app_e
 def test_swimlanes_show_the_streams_of_the_opened_events_correlation(app_env):
     with Engine(app_env) as e:
         event = e.store.read_all(where=EventFilter(event_types=("OrderConfirmed",)), limit=1)[0]
-    at = browser(event=str(event.position))
+    at = browser(tab="Swimlanes", event=str(event.position))
     assert at.multiselect(key="events_lanes").value == [event.stream_id]
     assert len(at.get("plotly_chart")) == 1
 

@@ -46,6 +46,19 @@ def test_each_pages_own_url_opens_it_on_the_first_visit_to_a_fresh_server(app_se
     page.context.close()
 
 
+def test_each_pages_own_url_opens_it_for_later_visitors_too_and_the_root_opens_the_overview(app_server, browser):
+    """The first session of a server is special (see ui/navigation.py); the room's other participants are not."""
+    page = first_visit(browser, app_server)
+    assert_shown_under_the_apps_navigation(page, "Overview")
+    assert urlparse(page.url).path == "/overview"  # the root hands over to the page's own, shareable URL
+    page.context.close()
+    for file, title, _ in PAGES:
+        page = first_visit(browser, f"{app_server}/{url_path(file)}")
+        assert_shown_under_the_apps_navigation(page, "Import and export" if title == "Import & export" else title)
+        assert urlparse(page.url).path == f"/{url_path(file)}"
+        page.context.close()
+
+
 def query(page) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
 
