@@ -1,14 +1,13 @@
 """Analytics: how much happened when, in which streams, and how commands fared. Click a bar to see its events."""
 from datetime import timedelta
 
-import plotly.express as px
 import streamlit as st
 
-from esengine.analytics import BINS, command_outcomes, data_span, hour_of_week, stream_lengths, top_streams, volume
+from esengine.analytics import BINS, data_span
 from esengine.browsing import filter_from_params, filter_to_params
-from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_figure,
-                                time_bar_filter, volume_figure)
-from ui.cached import event_types, stream_types
+from ui.analytics_views import (as_utc_text, bar_filter, bar_label, clicked, events_link, heatmap_chart,
+                                lengths_chart, outcomes_chart, time_bar_filter, top_streams_figure, volume_chart)
+from ui.cached import event_types, shared, stream_types
 from ui.engine import get_engine
 from ui.event_views import link
 from ui.feedback import plain_errors
@@ -77,7 +76,7 @@ with plain_errors():
     flt = filter_from_params(typed_filter())
     chosen_bin = None if bin_choice == "auto" else bin_choice
 
-    by_type = volume(store, flt, "event_type", chosen_bin)
+    by_type, by_type_figure = shared(engine, volume_chart, flt, "event_type", chosen_bin)
     if by_type.frame.empty:
         st.info("No events match these filters. Widen the time range or clear a type.")
         st.stop()
@@ -91,46 +90,38 @@ with plain_errors():
                   "to see the busy part." if mostly_empty(by_type) else ""))
     tab_event, tab_stream = st.tabs(["By event type", "By stream type"])
     with tab_event:
-        event = st.plotly_chart(volume_figure(by_type, "events", "event type"), key="analytics_volume_event",
+        event = st.plotly_chart(by_type_figure, key="analytics_volume_event",
                                 on_select="rerun", selection_mode="points")
         if point := clicked(event):
             events_link(bar_filter(point, flt, by_type), bar_label(point, by_type.bin))
     with tab_stream:
-        by_stream = volume(store, flt, "stream_type", by_type.bin)
-        event = st.plotly_chart(volume_figure(by_stream, "events", "stream type"),
-                                key="analytics_volume_stream", on_select="rerun", selection_mode="points")
+        by_stream, by_stream_figure = shared(engine, volume_chart, flt, "stream_type", by_type.bin)
+        event = st.plotly_chart(by_stream_figure, key="analytics_volume_stream", on_select="rerun", selection_mode="points")
         if point := clicked(event):
             events_link(bar_filter(point, flt, by_stream), bar_label(point, by_stream.bin))
 
     left, right = st.columns(2)
     with left:
         st.subheader("Top streams")
-        top = top_streams(store, flt, limit=15)
-        fig = px.bar(top, x="events", y="stream_id", color="stream_type", orientation="h",
-                     custom_data=["stream_id"], labels={"stream_id": "", "stream_type": "stream type"})
-        fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=420, margin={"l": 0, "r": 0, "t": 10})
-        event = st.plotly_chart(fig, key="analytics_top", on_select="rerun", selection_mode="points")
+        event = st.plotly_chart(shared(engine, top_streams_figure, flt), key="analytics_top", on_select="rerun", selection_mode="points")
         if point := clicked(event):
             events_link(flt.with_(stream_id=point["customdata"][0]), f"the events of {point['customdata'][0]}")
     with right:
         st.subheader("Stream lengths")
-        lengths = stream_lengths(store, flt)
-        fig = px.bar(lengths, x="length", y="streams", labels={"length": "events in the stream", "streams": "streams"})
-        fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10})
+        lengths, fig = shared(engine, lengths_chart, flt)
         st.plotly_chart(fig, key="analytics_lengths")
         st.caption(f"{int(lengths['streams'].sum()):,} streams; the longest has {int(lengths['length'].max()):,} "
                    "events.")
 
     st.subheader("Commands accepted and refused")
-    outcomes = command_outcomes(store, flt, chosen_bin)
-    if outcomes.frame.empty:
+    outcomes, fig = shared(engine, outcomes_chart, flt, chosen_bin)
+    if fig is None:
         st.info("No command was sent in this time range (imported histories have no command log).")
     else:
-        fig = volume_figure(outcomes, "commands", "outcome")
         event = st.plotly_chart(fig, key="analytics_commands", on_select="rerun", selection_mode="points")
         st.caption(f"One bar per {outcomes.bin}. Click one to see the events written in that {outcomes.bin}.")
         if point := clicked(event):
             events_link(time_bar_filter(point, flt, outcomes.bin), f"the events of that {outcomes.bin}")
 
     st.subheader("When during the week")
-    st.plotly_chart(heatmap_figure(hour_of_week(store, flt)), key="analytics_heatmap")
+    st.plotly_chart(shared(engine, heatmap_chart, flt), key="analytics_heatmap")

@@ -1,8 +1,8 @@
 """Overview: what is in the store, at a glance."""
-import plotly.express as px
 import streamlit as st
 
-from ui.cached import events_per_type, overview
+from ui.analytics_views import per_type_figure
+from ui.cached import overview, shared
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.formatting import local_and_utc
@@ -30,12 +30,7 @@ with plain_errors():
     left, right = st.columns([1, 1])
     with left:
         st.subheader("Events per type")
-        per_type = events_per_type(engine)
-        fig = px.bar(per_type, x="events", y="event_type", color="stream_type", orientation="h",
-                     labels={"events": "events", "event_type": "", "stream_type": "stream type"})
-        fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=max(300, 28 * len(per_type)),
-                          margin={"l": 0, "r": 0, "t": 10, "b": 0})
-        st.plotly_chart(fig, key="overview_per_type")
+        st.plotly_chart(shared(engine, per_type_figure), key="overview_per_type")
     with right:
         st.subheader("Latest events")
         latest = engine.store.read_frame(limit=15)

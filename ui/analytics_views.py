@@ -1,4 +1,7 @@
-"""Charts of the Analytics page, and turning a click on a bar into the event browser's filter."""
+"""Charts of the Overview and Analytics pages, and turning a click on a bar into the event browser's filter.
+
+The ``*_chart`` functions take the engine first and hashable arguments after it, so a page can build them once
+per store generation for every session through ``ui.cached.shared``."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,9 +11,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from esengine.analytics import Volume, bucket_filter
+from esengine.analytics import (Volume, bucket_filter, command_outcomes, hour_of_week, stream_lengths, top_streams,
+                                volume)
 from esengine.browsing import filter_to_params
 from esengine.store.filters import EventFilter
+from ui.cached import events_per_type
 from ui.event_views import link
 
 _MARGIN = {"l": 0, "r": 0, "t": 10, "b": 0}
@@ -40,6 +45,47 @@ def volume_figure(v: Volume, value: str, legend: str) -> go.Figure:
     fig.update_layout(barmode="stack", margin=_MARGIN, height=max(380, 60 + 22 * len(v.keys)),
                       legend={"title_text": legend, "traceorder": "normal", "itemclick": "toggleothers"})
     return fig
+
+
+def per_type_figure(engine) -> go.Figure:
+    """The Overview's events per type, coloured by stream type."""
+    per_type = events_per_type(engine)
+    fig = px.bar(per_type, x="events", y="event_type", color="stream_type", orientation="h",
+                 labels={"events": "events", "event_type": "", "stream_type": "stream type"})
+    fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=max(300, 28 * len(per_type)),
+                      margin=_MARGIN)
+    return fig
+
+
+def volume_chart(engine, flt: EventFilter, by: str, bin: str | None) -> tuple[Volume, go.Figure]:
+    """Events per time bin, grouped ``by`` event type or stream type, and their stacked bars."""
+    v = volume(engine.store, flt, by, bin)
+    return v, volume_figure(v, "events", by.replace("_", " "))
+
+
+def top_streams_figure(engine, flt: EventFilter) -> go.Figure:
+    top = top_streams(engine.store, flt, limit=15)
+    fig = px.bar(top, x="events", y="stream_id", color="stream_type", orientation="h",
+                 custom_data=["stream_id"], labels={"stream_id": "", "stream_type": "stream type"})
+    fig.update_layout(yaxis={"categoryorder": "total ascending"}, height=420, margin={"l": 0, "r": 0, "t": 10})
+    return fig
+
+
+def lengths_chart(engine, flt: EventFilter) -> tuple[pd.DataFrame, go.Figure]:
+    lengths = stream_lengths(engine.store, flt)
+    fig = px.bar(lengths, x="length", y="streams", labels={"length": "events in the stream", "streams": "streams"})
+    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10})
+    return lengths, fig
+
+
+def outcomes_chart(engine, flt: EventFilter, bin: str | None) -> tuple[Volume, go.Figure | None]:
+    """Commands accepted and refused per time bin (no figure when no command was sent then)."""
+    outcomes = command_outcomes(engine.store, flt, bin)
+    return outcomes, None if outcomes.frame.empty else volume_figure(outcomes, "commands", "outcome")
+
+
+def heatmap_chart(engine, flt: EventFilter) -> go.Figure:
+    return heatmap_figure(hour_of_week(engine.store, flt))
 
 
 def heatmap_figure(grid: pd.DataFrame) -> go.Figure:

@@ -8,6 +8,9 @@ built once per server.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +25,7 @@ from esengine.store.statistics import events_per_type as _events_per_type
 from esengine.store.statistics import overview as _overview
 
 _ENTRIES = 64  # a few generations of each value: sessions on an older rerun still hit
+T = TypeVar("T")
 
 
 def generation(engine) -> int:
@@ -63,6 +67,21 @@ def reference_options(engine, kind: str) -> list[Option]:
 def search_streams(engine, search: str | None = None, stream_types: tuple[str, ...] = (), limit: int = 50) -> StreamPage:
     """``esengine.browsing.streams.search_streams`` (a page's list of streams), per generation."""
     return _cached_search(engine, *_key(engine), search or None, tuple(stream_types), limit)
+
+
+def shared(engine, build: Callable[..., T], *args: Hashable) -> T:
+    """``build(engine, *args)``, computed once per store generation and per ``args`` and shared by every session.
+
+    For what a page only reads, and that costs to build: plotly figures (20-200 ms each with plotly express
+    here) and the frames behind them. ``build`` is named by its module and name, so it must be a module-level
+    function; the caller must not change what it gets back.
+    """
+    return _cached_shared(engine, *_key(engine), f"{build.__module__}.{build.__qualname__}", args, build)
+
+
+@st.cache_resource(max_entries=8 * _ENTRIES, show_spinner=False)
+def _cached_shared(_engine, db: str, gen: int, name: str, args: tuple, _build: Callable[..., T]) -> T:
+    return _build(_engine, *args)
 
 
 @st.cache_resource(max_entries=_ENTRIES, show_spinner=False)

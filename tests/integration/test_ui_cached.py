@@ -59,3 +59,16 @@ def test_a_stream_written_now_leads_the_stream_list(demo_engine):
     cached.search_streams(demo_engine, None, ("customer",), limit=5)
     result = demo_engine.commands.submit("RegisterCustomer", {"name": "Cy Cat", "email": "cy@example.com"})
     assert cached.search_streams(demo_engine, None, ("customer",), limit=5).rows["stream_id"][0] == result.stream_id
+
+
+def test_a_shared_chart_is_built_once_per_state_of_the_store_and_again_after_a_write(demo_engine):
+    from esengine.store.filters import EventFilter
+    from ui.analytics_views import volume_chart
+    customers = EventFilter(stream_types=("customer",))
+    volume, figure = cached.shared(demo_engine, volume_chart, customers, "event_type", "day")
+    assert cached.shared(demo_engine, volume_chart, customers, "event_type", "day")[1] is figure  # another session
+    orders = cached.shared(demo_engine, volume_chart, EventFilter(stream_types=("order",)), "event_type", "day")
+    assert set(orders[0].keys) != set(volume.keys)  # other arguments, another chart
+    demo_engine.commands.submit("RegisterCustomer", {"name": "Di Dove", "email": "di@example.com"})
+    after, redrawn = cached.shared(demo_engine, volume_chart, customers, "event_type", "day")
+    assert redrawn is not figure and after.frame["events"].sum() == volume.frame["events"].sum() + 1
