@@ -1,7 +1,9 @@
 """A workshop participant in Chromium on the Commands page: picks an order from the list (never types an id)
 and runs its whole life on it, sending twice in a row; then provokes the concurrency conflict on a picked
 order, reloads and sends again. Each step's flow diagram is drawn."""
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -81,6 +83,17 @@ def send(page, title: str) -> int:
     return expected + 1
 
 
+def document(page, name: str) -> None:
+    """With ESENGINE_DOC_SHOTS=<folder>, keep a screenshot of this step for docs/workshop.md (what a
+    participant sees); otherwise nothing."""
+    if folder := os.environ.get("ESENGINE_DOC_SHOTS"):
+        size = page.viewport_size
+        page.set_viewport_size({"width": 1400, "height": 2400})  # Streamlit scrolls inside the page: grow it
+        settle(page)
+        page.screenshot(path=str(Path(folder) / f"workshop-{name}.png"))
+        page.set_viewport_size(size)
+
+
 def diagram(page):
     return page.locator('[data-testid="stGraphVizChart"] svg').first
 
@@ -94,16 +107,19 @@ def test_a_picked_order_goes_through_add_add_confirm_pay_ship(app_server, page):
     page.get_by_label("Quantity", exact=True).fill("2")
     first = send(page, "Add an item to a pending order")
     expect(diagram(page)).to_contain_text("Event OrderItemAdded")
+    document(page, "1-add-item")
     second = send(page, "Add an item to a pending order")  # the same again
     assert second == first + 1
     expect(diagram(page)).to_contain_text(f"loaded at version {first}")
     choose_command(page, "Confirm an order")
     assert send(page, "Confirm an order") == second + 1
+    document(page, "2-confirm")
     summary = page.get_by_text(re.compile(rf"^Order {order} is confirmed, total")).inner_text()
     total = re.search(r"total ([\d.]+) €", summary).group(1)
     choose_command(page, "Receive a payment")
     page.get_by_label("Amount", exact=True).fill(total)
     send(page, "Receive a payment")
+    document(page, "3-pay")
     choose_command(page, "Ship an order")
     page.get_by_label("Tracking number", exact=True).fill("TRK-WORKSHOP-1")
     assert send(page, "Ship an order") == second + 3
@@ -111,6 +127,7 @@ def test_a_picked_order_goes_through_add_add_confirm_pay_ship(app_server, page):
     expect(diagram(page)).to_contain_text("Projection orders v1 (inline)")
     expect(page.get_by_text(re.compile(rf"row {order}: \d+ column\(s\) changed"))).to_be_visible()
     expect(page.get_by_text(re.compile(rf"^Order {order} is shipped"))).to_be_visible()
+    document(page, "4-ship")
 
 
 def test_the_conflict_demonstration_on_a_picked_order(app_server, page):
@@ -125,6 +142,7 @@ def test_the_conflict_demonstration_on_a_picked_order(app_server, page):
     expect(page.get_by_text(re.compile(r"^Conflict: "))).to_be_visible()
     expect(page.get_by_text(f"Expected version: {loaded} · actual version: {int(loaded) + 1}")).to_be_visible()
     expect(diagram(page)).to_contain_text("Concurrency conflict")
+    document(page, "5-conflict")
     page.get_by_role("button", name="Reload (take the current version)").click()
     settle(page)
     expect(page.get_by_label("Expected version", exact=True)).to_have_value(str(int(loaded) + 1))
