@@ -85,7 +85,7 @@ def _engine(args, create: bool = False) -> Iterator:
 
 # -- commands ------------------------------------------------------------------------------------------
 def cmd_demo(args, out: TextIO, progress: Progress) -> int:
-    from esengine.demo import generate_bulk, generate_demo
+    from esengine.demo import generate_bulk
     with _engine(args, create=True) as engine:
         before = engine.store.last_position()
         seed = args.seed if args.seed is not None else 7 + before  # extending: new ids, still reproducible
@@ -93,7 +93,7 @@ def cmd_demo(args, out: TextIO, progress: Progress) -> int:
             written = generate_bulk(engine, events=args.events, seed=seed, days=args.days,
                                     progress=progress.count("Writing events"))
         else:
-            generate_demo(engine, events=args.events, seed=seed, days=args.days)
+            engine.write_demo(events=args.events, seed=seed, days=args.days)  # every wired domain's demo
             written = engine.store.last_position() - before
         progress.done()
         print(f"{'Created' if before == 0 else 'Extended'} the demo history in {args.db}: {written:,} events "
