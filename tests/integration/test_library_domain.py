@@ -65,7 +65,7 @@ def test_what_if_the_fine_had_not_been_paid_the_next_loan_is_refused(library):
 
 def test_orders_and_library_side_by_side_each_write_their_demo(tmp_path):
     with Engine(tmp_path / "both.duckdb", domains=("orders", "library")) as engine:
-        engine.write_demo(events=1_000, seed=3, days=30, end=datetime(2026, 6, 1))
+        engine.write_demo(events=400, seed=3, days=10, end=datetime(2026, 6, 1))
         types = set(engine.store.cursor().execute("SELECT DISTINCT stream_type FROM events").fetchall())
         assert {("order",), ("book",), ("member",)} <= types
         assert {"orders", "daily_sales", "loans"} <= set(engine.projections.registered)

@@ -3,7 +3,7 @@ and returned (some late, earning fines), fines are paid, and some loans are refu
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from esengine.application.context import CommandContext
 from esengine.application.messages import Command
@@ -20,9 +20,9 @@ EVENTS_PER_LOAN = 5  # lent + borrowed, returned + brought back, now and then a 
 
 def write_library_demo(engine, events: int = 2_000, seed: int = 7, days: int = 90,
                        end: datetime | None = None) -> None:
-    """About ``events`` events over ``days`` days up to ``end`` (default: midnight UTC today)."""
+    """About ``events`` events over ``days`` days up to ``end`` (default: midnight UTC today; naive UTC)."""
     rng = random.Random(seed)
-    end = end or datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    end = end or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     start = end - timedelta(days=days)
 
     def send(command: Command, day: int) -> str | None:
