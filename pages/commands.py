@@ -59,7 +59,7 @@ def pin_version(form, version: int | None = None) -> None:
 def colleague(form) -> None:
     stream_id = S.get(stream_key(form))
     try:
-        result = colleague_change(get_engine(), stream_kind(form), stream_id)
+        result = colleague_change(get_engine(), stream_kind(form), str(stream_id or ""))
         S["commands_notice"] = (f"A colleague ran {result.command_type} on {stream_id}: it is now at version "
                                 f"{result.new_version}. Your form still expects version {S.get(VERSION_KEY)}: "
                                 "send it to see the conflict.")
@@ -219,7 +219,7 @@ with plain_errors():
         st.info(notice)
     with st.form(key=f"{prefix}_form"):
         st.subheader(form.title)
-        render_fields(form, options, prefix, skip=(form.stream_reference, "expected_version"))
+        render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))
         st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
     outcome = S.get("commands_outcome")
     if outcome:

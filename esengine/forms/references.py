@@ -25,7 +25,7 @@ def reference_options(engine, kind: str, limit: int = 1000, search: str | None =
     picker = engine.forms.pickers.get(kind)
     if picker is None:
         page = search_streams(engine.store, f"*{text}*" if text else None, (kind,), limit)
-        return [Option(i, i) for i in page.frame["stream_id"]]
+        return [Option(i, i) for i in page.rows["stream_id"]]
     table, label = _table(engine, picker), picker.label
     sql = (f'SELECT "{picker.id_column}", {label} AS label FROM "{table}" '
            f"WHERE ? = '' OR contains(lower({label}), lower(?)) ORDER BY {picker.order_by} LIMIT ?")

@@ -60,7 +60,8 @@ def colleague_change(engine, stream_type: str, stream_id: str, correlation_id: s
     if step is None:
         raise NotFound(f"The domain does not say what a colleague would do to a {stream_type}.")
     command, payload = step(engine, stream_id)
-    context = CommandContext(user_id=COLLEAGUE, **({"correlation_id": correlation_id} if correlation_id else {}))
+    context = CommandContext(user_id=COLLEAGUE) if correlation_id is None else \
+        CommandContext(user_id=COLLEAGUE, correlation_id=correlation_id)
     return engine.commands.submit(command, payload, context)
 
 

@@ -23,7 +23,8 @@ class RuleBook:
 
     def register(self, stream_type: str | type, event_type: str, check: RuleCheck) -> None:
         """Say how ``event_type`` events of ``stream_type`` streams (a name, or an aggregate class) are decided."""
-        self._checks[(getattr(stream_type, "aggregate_type", stream_type), event_type)] = check
+        kind = stream_type if isinstance(stream_type, str) else str(getattr(stream_type, "aggregate_type"))
+        self._checks[(kind, event_type)] = check
 
     def check_for(self, stream_type: str, event_type: str) -> RuleCheck | None:
         return self._checks.get((stream_type, event_type))

@@ -73,10 +73,11 @@ def what_if(engine, stream_id: str, skip: Iterable[int], version: int | None = N
     for event in engine.store.get_events(replayer.stream_id, start, target):
         if event.version in skipped:
             continue
+        fold = replayer.fold
         check = engine.rules.check_for(replayer.stream_type, event.event_type) if checking else None
-        if check is not None:
+        if check is not None and isinstance(fold, AggregateFold):
             try:
-                check(replayer.fold.copy(folded), replayer.fold.registry.to_domain(event))
+                check(fold.copy(folded), fold.registry.to_domain(event))
             except DomainRuleViolation as e:
                 breaks.append(RuleBreak(event.version, event.event_type, e.rule, str(e)))
                 continue

@@ -39,6 +39,8 @@ def test_its_commands_rules_read_model_and_time_travel(helpdesk, tmp_path):
         assert engine.queries.ask(sys.modules[name].OpenTickets()) == []
         assert [o.id for o in reference_options(engine, "ticket")] == [ticket]
         assert engine_forms(engine)[1].field("ticket_id").reference == "ticket"
+        engine.forms.pickers.clear()  # without a picker hint: the ticket ids from the event store
+        assert [o.id for o in reference_options(engine, "ticket", search=ticket[-5:])] == [ticket]
 
         state = state_at(engine, ticket, version=2)
         assert state.fold == "aggregate" and state.state["agent"] == "Ana" and state.state["status"] == "assigned"

@@ -29,6 +29,7 @@ class BookState(BaseModel):
 class Book(Aggregate):
     aggregate_type = "book"
     State = BookState
+    state: BookState
 
     @classmethod
     def register(cls, book_id: str, title: str, author: str) -> "Book":
@@ -91,6 +92,7 @@ class MemberState(BaseModel):
 class Member(Aggregate):
     aggregate_type = "member"
     State = MemberState
+    state: MemberState
 
     @classmethod
     def join(cls, member_id: str, name: str) -> "Member":

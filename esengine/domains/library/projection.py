@@ -36,7 +36,7 @@ class LoansProjection(Projection):
         d = event.data
         if event.stream_type == "member":
             return {"members": [event.stream_id]}
-        keys: dict[str, list[Any]] = {"books": [event.stream_id]}
+        keys: dict[str, Iterable[Any]] = {"books": [event.stream_id]}
         if event.event_type == "BookLent":
             keys |= {"members": [d["member_id"]], "loans": [loan_id(event)]}
         return keys
