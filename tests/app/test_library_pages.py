@@ -52,6 +52,9 @@ def test_every_page_works_with_the_library_domain_alone(library_app):
     at.selectbox(key="commands_stream_book").set_value(shelf).run()
     assert "is “" in texts(at) and "**on loan** to" in " ".join(m.value for m in at.markdown)
 
+    at = app_test("pages/facilitator.py").run()
+    assert "The exercise runs on the Orders domain" in texts(at)
+
     at = app_test("pages/projections.py").run()
     assert "loans" in at.selectbox(key="proj_name").options
     assert "Eventual consistency" not in at.radio(key="proj_section").options  # an Orders demonstration
