@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from esengine import Engine  # noqa: E402
 from esengine.timetravel import state_at  # noqa: E402
-from esengine.timetravel.samples import repriced_product  # noqa: E402
+from esengine.domains.orders.samples import repriced_product  # noqa: E402
 
 try:
     from eventsourcing.application import Application

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from esengine import Engine  # noqa: E402
 from esengine.timetravel import state_at  # noqa: E402
-from esengine.timetravel.samples import repriced_product  # noqa: E402
+from esengine.domains.orders.samples import repriced_product  # noqa: E402
 
 
 def imported_stream(engine, n: int, stream_id: str = "ticket-bench") -> str:

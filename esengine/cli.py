@@ -85,7 +85,7 @@ def _engine(args, create: bool = False) -> Iterator:
 
 # -- commands ------------------------------------------------------------------------------------------
 def cmd_demo(args, out: TextIO, progress: Progress) -> int:
-    from esengine.demo import generate_bulk, generate_demo
+    from esengine.demo import generate_bulk
     with _engine(args, create=True) as engine:
         before = engine.store.last_position()
         seed = args.seed if args.seed is not None else 7 + before  # extending: new ids, still reproducible
@@ -93,7 +93,7 @@ def cmd_demo(args, out: TextIO, progress: Progress) -> int:
             written = generate_bulk(engine, events=args.events, seed=seed, days=args.days,
                                     progress=progress.count("Writing events"))
         else:
-            generate_demo(engine, events=args.events, seed=seed, days=args.days)
+            engine.write_demo(events=args.events, seed=seed, days=args.days)  # every wired domain's demo
             written = engine.store.last_position() - before
         progress.done()
         print(f"{'Created' if before == 0 else 'Extended'} the demo history in {args.db}: {written:,} events "
@@ -142,6 +142,19 @@ def cmd_replay(args, out: TextIO, progress: Progress) -> int:
             payload["warnings"] = state.warnings
         json.dump(payload, out, indent=2, default=str, ensure_ascii=False)
         out.write("\n")
+    return OK
+
+
+def cmd_send(args, out: TextIO, progress: Progress) -> int:
+    from esengine.application.context import CommandContext
+    try:
+        payload = json.loads(args.payload)
+    except ValueError as e:
+        raise _UsageError(f"the payload is not JSON ({e}); write it like '{{\"name\": \"Ada\"}}'") from None
+    with _engine(args) as engine:
+        result = engine.commands.submit(args.command_type, payload, CommandContext(user_id=args.user))
+    print(f"Accepted: {args.command_type} stored {len(result.events)} event(s); stream {result.stream_id} is now at "
+          f"version {result.new_version}.", file=out)
     return OK
 
 
@@ -221,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
     common.add_argument("--domain", action="append", metavar="NAME", default=None,
-                        help="a domain to wire: a built-in name (orders) or an import path; repeat for several "
+                        help="a domain to wire: a built-in name (orders, library) or an import path; repeat for several "
                              "(default: $ESENGINE_DOMAINS or orders)")
     common.add_argument("--wait", type=_seconds, metavar="SECONDS",
                         help="how long to wait for a database another process holds "
@@ -232,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
     commands.required = True
 
-    p = commands.add_parser("demo", parents=[common], help="create or extend a demo shop history",
-                            description="Create the database with a demo shop history, or add more to it.")
+    p = commands.add_parser("demo", parents=[common], help="create or extend a demo history",
+                            description="Create the database with a demo history of every wired domain that has one "
+                                        "(orders: a shop), or add more to it.")
     p.add_argument("--events", type=int, default=20_000, help="about how many events to write (default 20000)")
     p.add_argument("--seed", type=int, help="random seed (default: 7, or 7 + the events already stored)")
     p.add_argument("--days", type=int, default=90, help="how many days the history spans (default 90)")
@@ -283,6 +297,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("occurred_at", "recorded_at"), default="occurred_at",
                    help="which time --at refers to (default occurred_at)")
     p.set_defaults(run=cmd_replay)
+
+    p = commands.add_parser("send", parents=[common], help="send one command of a wired domain",
+                            description="Validate and run one command through the command bus, as a form would; "
+                                        "a refusal says why and exits 1. Example: send JoinLibrary '{\"name\": "
+                                        "\"Ada\"}' --domain library")
+    p.add_argument("command_type", help="the command's type name (RegisterCustomer, LendBook, ...)")
+    p.add_argument("payload", nargs="?", default="{}", help="its fields as a JSON object (default: {})")
+    p.add_argument("--user", default="cli", help="the user id that goes into the events' metadata (default: cli)")
+    p.set_defaults(run=cmd_send)
 
     p = commands.add_parser("query", parents=[common], help="run one read-only SQL query",
                             description="Run one read-only SELECT on the store (the SQL of the temporal queries "

@@ -9,7 +9,9 @@ import importlib
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from datetime import datetime
+from types import ModuleType
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -19,17 +21,22 @@ from esengine.core.events import EventRegistry
 from esengine.core.repository import Repository
 from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import UnknownDomain
+from esengine.forms.hints import FormHints
 from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
 from esengine.store.connection import Database, connect, unreadable  # noqa: F401 (connect: re-exported)
 from esengine.store.event_store import EventStore
 from esengine.store.schema import migrate
 from esengine.store.writer import GroupCommitWriter
+from esengine.timetravel.rules import RuleBook
 
 DEFAULT_DB_ENV = "ESENGINE_DB"
 DEFAULT_DOMAINS_ENV = "ESENGINE_DOMAINS"
-BUILT_IN_DOMAINS = {"orders": "esengine.domains.orders"}
+BUILT_IN_DOMAINS = {"orders": "esengine.domains.orders", "library": "esengine.domains.library"}
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "explorer.duckdb"
+
+DemoHistory = Callable[..., object]
+"""``write(engine, events=..., seed=..., days=..., end=...)``: a domain's demo history, through its commands."""
 
 
 def default_db_path() -> Path:
@@ -62,8 +69,14 @@ class Engine:
             self.commands = CommandBus(self.repositories, self.writer)
             self.queries = QueryBus()
             self.projections = ProjectionRunner(self.store, self.writer)
+            self.rules = RuleBook()  # the domains' rule checks, for what-if
+            self.forms = FormHints()  # the domains' form hints, for the Commands page
+            self.demos: dict[str, DemoHistory] = {}
+            self.domains: list[str] = []  # the import paths of the domains wired in, in order
             for name in (default_domains() if domains is None else domains):
-                load_domain(name).register(self)
+                module = load_domain(name)
+                module.register(self)
+                self.domains.append(module.__name__)
             self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
         except BaseException as e:
             self._close_after_failure()
@@ -78,6 +91,20 @@ class Engine:
 
     def repository(self, aggregate_type: str) -> Repository | None:
         return self.repositories.get(aggregate_type)
+
+    def has_domain(self, name: str) -> bool:
+        """Whether the domain ``name`` (a built-in short name or an import path) is wired into this engine."""
+        return BUILT_IN_DOMAINS.get(name, name) in self.domains
+
+    def add_demo(self, name: str, write: DemoHistory) -> None:
+        """Offer a demo history of a domain: ``python -m esengine demo`` and a first start write it."""
+        self.demos[name] = write
+
+    def write_demo(self, events: int = 20_000, seed: int = 7, days: int = 90, end: datetime | None = None) -> None:
+        """Write every wired domain's demo history, about ``events`` events in all, shared out between them."""
+        share = max(1, events // max(1, len(self.demos)))
+        for write in self.demos.values():
+            write(self, events=share, seed=seed, days=days, end=end)
 
     @contextmanager
     def batch(self, flush_every: int = 2000) -> Iterator["Engine"]:
@@ -117,7 +144,7 @@ class Engine:
         self.close()
 
 
-def load_domain(name: str):
+def load_domain(name: str) -> ModuleType:
     """The domain module for a built-in short name (``orders``) or an import path (``myteam.shipping``).
 
     A domain is an importable module with ``register(engine)``; anything else is refused by name.

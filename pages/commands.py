@@ -10,29 +10,39 @@ from esengine.application.flow import build_flow, rows_before
 from esengine.application.recording import recording
 from esengine.browsing.links import parse_position
 from esengine.core.events import utcnow
-from esengine.domains.orders.commands import ALL_COMMANDS
-from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, ValidationError
-from esengine.forms import (colleague_change, command_of_event, describe_commands, order_summary, reference_options)
+from esengine.errors import ConcurrencyError, DomainRuleViolation, EsEngineError, NotFound, ValidationError
+from esengine.forms import (CommandForm, can_change_as_colleague, colleague_change, command_of_event, engine_forms,
+                            reference_options, stream_summary)
 from esengine.forms.values import from_text, plain_refusal
+from ui import cached
 from ui.engine import get_engine
 from ui.feedback import plain_errors, show_error
 from ui.flow_view import show_flow, show_row_changes
 from ui.formatting import local_and_utc
-from ui.forms import field_key, form_payload, number_input, prefill, reference_select, render_fields, show_refusal
+from ui.forms import form_payload, number_input, prefill, reference_select, render_fields, show_refusal
 
-FORMS = {f.command_type: f for f in describe_commands(ALL_COMMANDS)}
 VERSION_KEY = "commands_expected_version"
 LIMIT = 1000  # choices offered by a picker (the browser gets them all on every run)
 S = st.session_state
+
+
+@st.cache_resource(show_spinner=False)
+def command_forms(_engine, domains: tuple[str, ...]) -> dict[str, CommandForm]:
+    """The forms of the registered commands, by type; built once per set of domains (they do not change)."""
+    return {f.command_type: f for f in engine_forms(_engine)}
 
 
 def prefix_of(form) -> str:
     return f"commands_{form.command_type}"
 
 
+def stream_kind(form) -> str:
+    return form.field(form.stream_reference).reference
+
+
 def stream_key(form) -> str:
     """One picker per kind of stream, shared by the forms: an order picked for "add" is still picked for "confirm"."""
-    return f"commands_stream_{form.field(form.stream_reference).reference}"
+    return f"commands_stream_{stream_kind(form)}"
 
 
 def pin_version(form, version: int | None = None) -> None:
@@ -40,17 +50,17 @@ def pin_version(form, version: int | None = None) -> None:
     stream_id = S.get(stream_key(form))
     try:
         if stream_id and version is None:
-            version = order_summary(get_engine(), stream_id)["version"]
-    except EsEngineError:  # no such order: the page says so where the order is shown
+            version = stream_summary(get_engine(), stream_kind(form), stream_id).version
+    except EsEngineError:  # no such stream: the page says so where the stream is shown
         version = None
     S[VERSION_KEY] = "" if version is None or not stream_id else str(version)
 
 
 def colleague(form) -> None:
-    order_id = S.get(stream_key(form))
+    stream_id = S.get(stream_key(form))
     try:
-        result = colleague_change(get_engine(), order_id)
-        S["commands_notice"] = (f"A colleague ran {result.command_type} on {order_id}: it is now at version "
+        result = colleague_change(get_engine(), stream_kind(form), str(stream_id or ""))
+        S["commands_notice"] = (f"A colleague ran {result.command_type} on {stream_id}: it is now at version "
                                 f"{result.new_version}. Your form still expects version {S.get(VERSION_KEY)}: "
                                 "send it to see the conflict.")
     except EsEngineError as e:
@@ -79,7 +89,7 @@ def submit(form) -> None:
     flow = build_flow(engine, form.command_type, payload, result or error, records, before, context.user_id, reasons)
     if result is not None and form.stream_reference:
         pin_version(form, result.new_version)
-    S["commands_outcome"] = {"command": form.command_type, "payload": payload, "result": result, "error": error,
+    S["commands_outcome"] = {"command": form.command_type, "form": form, "payload": payload, "result": result, "error": error,
                              "flow": flow}
     S.setdefault("commands_log", []).append({
         "sent at (UTC)": utcnow().strftime("%H:%M:%S"), "user": context.user_id, "command": form.command_type,
@@ -89,14 +99,17 @@ def submit(form) -> None:
         "message": "; ".join(reasons) if reasons else (str(error) if error else "")})
 
 
-def apply_again_link(engine) -> None:
+def apply_again_link(engine, forms: dict[str, CommandForm]) -> None:
     """``?again=<position>`` prefills the form of the command that produced that event, once."""
     again = st.query_params.get("again")
     if not again or S.get("commands_again") == again:
         return
     S["commands_again"] = again
     command_type, payload = command_of_event(engine.store, parse_position(again))
-    form = FORMS[command_type]
+    if command_type not in forms:
+        raise NotFound(f"Event {again} was produced by {command_type}, a command of no domain wired into this app, "
+                       "so there is no form to prefill.")
+    form = forms[command_type]
     S["commands_type"] = command_type
     prefill(form, payload, prefix_of(form))
     if form.stream_reference:
@@ -106,8 +119,7 @@ def apply_again_link(engine) -> None:
 
 
 def show_outcome(outcome) -> None:
-    result, error, flow = outcome["result"], outcome["error"], outcome["flow"]
-    form = FORMS[outcome["command"]]
+    result, error, flow, form = outcome["result"], outcome["error"], outcome["flow"], outcome["form"]
     if isinstance(error, ValidationError) and error.field_errors:
         show_refusal(form, error, outcome["payload"])
     elif isinstance(error, ConcurrencyError):
@@ -137,10 +149,10 @@ def stream_section(engine, form, options) -> None:
     spec = form.field(form.stream_reference)
     st.markdown(f"**1. Pick the {spec.reference}** · the form remembers its version, as a second browser tab would.")
     key = stream_key(form)
+    picker = engine.forms.pickers.get(spec.reference)
     st.text_input(f"Search all {spec.reference}s", key=f"{key}_search", max_chars=100,
-                  placeholder="part of an id, a customer's name or a status: Rossi, pending, order-07",
-                  help=f"The list below offers the {LIMIT:,} most recently changed {spec.reference}s; a search looks "
-                       "through all of them.")
+                  placeholder=picker.search_hint if picker and picker.search_hint else f"part of a {spec.reference}'s id",
+                  help=f"The list below offers at most {LIMIT:,} {spec.reference}s; a search looks through all of them.")
     if key not in S and S.get(f"{key}_last"):  # the picker was not drawn meanwhile (another kind of command)
         S[key] = S[f"{key}_last"]
         pin_version(form)
@@ -152,15 +164,16 @@ def stream_section(engine, form, options) -> None:
     with right:
         number_input(form.field("expected_version"), VERSION_KEY, label="Expected version")
     now = None
-    with plain_errors():  # an id of no order (a link): say so, and still show the form
-        now = order_summary(engine, stream_id) if stream_id else None
+    with plain_errors():  # an id of no such stream (a link): say so, and still show the form
+        now = stream_summary(engine, spec.reference, stream_id) if stream_id else None
     if now:
-        st.markdown(f"Order `{stream_id}` is **{now['status']}**, total **{now['total']:.2f} €**, at version "
-                    f"**{now['version']}** now.")
+        st.markdown(now.sentence)
         b1, b2 = st.columns(2)
         b1.button("Reload (take the current version)", key="commands_reload", on_click=pin_version, args=(form,))
-        b2.button("A colleague changes this order now", key="commands_colleague", on_click=colleague, args=(form,),
-                  help="Runs the next step of the order as another user, so your form's version goes stale.")
+        if can_change_as_colleague(engine, spec.reference):
+            b2.button(f"A colleague changes this {spec.reference} now", key="commands_colleague", on_click=colleague,
+                      args=(form,), help=f"Runs the next step of the {spec.reference} as another user, so your "
+                                         "form's version goes stale.")
     st.markdown("**2. Fill in and send**")
 
 
@@ -168,25 +181,35 @@ st.title("Commands")
 st.caption("A command is a request to change something. The aggregate checks its rules; if they hold, the "
            "change is stored as events, which the read model then shows. Refusals write nothing.")
 
+def picker_options(engine, form, search: str | None) -> dict[str, list]:
+    """The choices of each picker of the form: cached per state of the store, searched on demand."""
+    streams = stream_kind(form) if form.stream_reference else None
+    kinds = {f.reference for f in form.fields if f.reference} | {s.reference for f in form.fields
+                                                                   for s in f.line_fields if s.reference}
+    return {kind: reference_options(engine, kind, LIMIT, search) if kind == streams and search else
+            cached.reference_options(engine, kind) for kind in kinds if kind}
+
+
 with plain_errors():
     engine = get_engine()
+    forms = command_forms(engine, tuple(engine.domains))
+    if not forms:
+        st.info("No domain wired into this app has commands. Start it with ESENGINE_DOMAINS naming one "
+                "(see docs/your-own-domain.md).")
+        st.stop()
     with plain_errors():
-        apply_again_link(engine)
+        apply_again_link(engine, forms)
     S.setdefault("commands_user", "workshop")
     S.setdefault("commands_correlation", new_id())
     left, right = st.columns(2)
     left.text_input("Your name (goes into every event's metadata)", max_chars=64, key="commands_user")
     right.text_input("Correlation id (groups the commands of one conversation)", max_chars=64,
                      key="commands_correlation")
-    command_type = st.selectbox("Command", list(FORMS), format_func=lambda t: f"{FORMS[t].title} ({t})",
+    command_type = st.selectbox("Command", list(forms), format_func=lambda t: f"{forms[t].title} ({t})",
                                 key="commands_type")
-    form = FORMS[command_type]
+    form = forms[command_type]
     prefix = prefix_of(form)
-    streams = form.field(form.stream_reference).reference if form.stream_reference else None
-    search = S.get(f"{stream_key(form)}_search") if streams else None
-    options = {kind: reference_options(engine, kind, LIMIT, search if kind == streams else None)
-               for kind in ("customer", "product", "order")
-               if any(f.reference == kind or any(s.reference == kind for s in f.line_fields) for f in form.fields)}
+    options = picker_options(engine, form, S.get(f"{stream_key(form)}_search") if form.stream_reference else None)
     if form.stream_reference:
         stream_section(engine, form, options)
     notice = S.pop("commands_notice", None)
@@ -196,7 +219,7 @@ with plain_errors():
         st.info(notice)
     with st.form(key=f"{prefix}_form"):
         st.subheader(form.title)
-        render_fields(form, options, prefix, skip=(form.stream_reference, "expected_version"))
+        render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))
         st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
     outcome = S.get("commands_outcome")
     if outcome:

@@ -58,9 +58,13 @@ with plain_errors():
     everything = st.toggle("Include commands from before this room opened (the demo history)", key="room_all")
     live_commands(None if everything else current.opened_at)
     st.subheader("Exercise: collide on this order")
-    orders = {o["id"]: f"{o['id']} · {o['customer_name']} · {o['total']:.2f} €" for o in collision_candidates(engine)}
+    with_orders = engine.has_domain("orders")  # the exercise runs on the Orders domain's orders
+    orders = {o["id"]: f"{o['id']} · {o['customer_name']} · {o['total']:.2f} €"
+              for o in (collision_candidates(engine) if with_orders else [])}
     if not orders:
-        st.info("There is no pending order to collide on: place one on the Commands page first.")
+        st.info("There is no pending order to collide on: place one on the Commands page first." if with_orders else
+                "The exercise runs on the Orders domain, which this app does not wire: start it with "
+                "ESENGINE_DOMAINS=orders (or orders,library).")
     else:
         order = st.selectbox("The order (pending orders, newest first)", list(orders), format_func=orders.get,
                              key="room_order")

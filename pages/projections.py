@@ -2,13 +2,12 @@
 import pandas as pd
 import streamlit as st
 
-from esengine.domains.orders.consistency_demo import append_malformed_event
 from ui.engine import get_engine
 from ui.facilitator import NEEDS_PASSPHRASE, authorize, locked_note, passphrase_box, unlocked
 from ui.feedback import plain_errors
 from ui.navigation import stay_on_the_router
 from ui.projection_compare import comparison_panel
-from ui.projection_demo import consistency_panel
+from ui.projection_demo import DEMO_DOMAIN, consistency_panel, poison_demo
 
 stay_on_the_router()  # first, before anything is drawn (see its docstring)
 
@@ -76,16 +75,6 @@ def version_panel(engine, name: str, row) -> None:
                        facilitator="skip a poison event")
 
 
-def poison_demo(engine) -> None:
-    with st.expander("Try a poison event"):
-        st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
-                 "projection's handler fails on it and stops there, recorded with the error, while the store "
-                 "and the other projections go on. The event stays in the history: skip it afterwards.")
-        if st.button("Append a malformed event", key="proj_poison", disabled=not unlocked(), help=NEEDS_PASSPHRASE):
-            authorize("append a poison event")
-            run_action(f"Appended the malformed event at position {append_malformed_event(engine):,}", lambda: None)
-
-
 with plain_errors():
     engine = get_engine()
     runner = engine.projections
@@ -102,8 +91,9 @@ with plain_errors():
     wanted = st.query_params.get("projection")
     name = st.selectbox("Projection", names, index=names.index(wanted) if wanted in names else 0, key="proj_name")
     st.query_params["projection"] = name
-    section = st.radio("Show", ["Versions", "Compare two outputs", "Eventual consistency"], horizontal=True,
-                       key="proj_section", label_visibility="collapsed")
+    demos = engine.has_domain(DEMO_DOMAIN)  # the demonstrations run on the Orders domain's read models
+    section = st.radio("Show", ["Versions", "Compare two outputs"] + (["Eventual consistency"] if demos else []),
+                       horizontal=True, key="proj_section", label_visibility="collapsed")
     if section == "Versions":
         reg = runner.registered[name]
         st.markdown(f"**{name}** runs **{reg.mode}**: " + (
@@ -113,11 +103,11 @@ with plain_errors():
         for _, row in status[status["projection"] == name].iterrows():
             with st.container(border=True):
                 version_panel(engine, name, row)
-        if name == "orders":
+        if demos and name == "orders":
             poison_demo(engine)
         st.caption("Lag in seconds counts from when the oldest event not yet applied was stored. A rebuild of a version "
-                   "that has a set-based build (orders) fills its tables in one SQL pass over the events, then the "
-                   "handlers apply what arrived meanwhile; other projections apply their handlers batch by batch.")
+                   "that has a set-based build (such as orders) fills its tables in one SQL pass over the events, then "
+                   "the handlers apply what arrived meanwhile; other projections apply their handlers batch by batch.")
     elif section == "Compare two outputs":
         comparison_panel(engine, name)
     else:

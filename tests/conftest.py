@@ -89,9 +89,15 @@ def _free_port() -> int:
 @pytest.fixture
 def app_server(demo_copy):
     """A real `streamlit run app.py` on a free port over a private demo copy; yields its base URL."""
+    yield from serve_app(demo_copy)
+
+
+def serve_app(db: Path, **extra: str):
+    """Start `streamlit run app.py` on a free port over ``db`` (``extra`` added to its environment), yield its
+    base URL once it answers, and stop it afterwards (use with ``yield from`` in a fixture)."""
     port = _free_port()
-    env = dict(os.environ, ESENGINE_DB=str(demo_copy))
-    log = open(demo_copy.with_suffix(".log"), "w")
+    env = dict(os.environ, ESENGINE_DB=str(db), **extra)
+    log = open(db.with_suffix(".log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

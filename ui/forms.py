@@ -4,7 +4,7 @@ Widgets do not enforce the command's limits (they show them in the help text): t
 validation refuses bad input, and :func:`show_refusal` says what is wrong with each field under the
 label the form shows. Number fields are text boxes, so a fraction or a huge number reaches the command
 as typed and is refused, never rounded or clipped by the widget.
-Widget keys are ``<prefix>_<field>`` (``<prefix>_<field>_<line>_<subfield>`` for order lines).
+Widget keys are ``<prefix>_<field>`` (``<prefix>_<field>_<line>_<subfield>`` for lines, such as an order's).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def field_key(prefix: str, name: str, line: int | None = None, sub: str | None =
 
 def reference_select(spec: FieldSpec, options: list[Option], key: str, on_change: Callable | None = None,
                      label: str | None = None, args: tuple = ()) -> str | None:
-    """A select box of existing customers/products/orders; typing searches their ids and labels.
+    """A select box of existing streams of one type (customers, books...); typing searches their ids and labels.
 
     The widget's value is the stream id; the label is only how it is shown. Streamlit remembers a choice in
     the browser by its label, and a label changes when the stream does (an order's status and total), so

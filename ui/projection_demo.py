@@ -1,11 +1,16 @@
-"""The Projections page's eventual-consistency demonstration: place orders, watch the async read model catch up."""
+"""The Projections page's demonstrations on the Orders domain (shown only when it is wired in): eventual
+consistency (place orders, watch the asynchronous read model catch up) and a poison event."""
 from __future__ import annotations
 
 import streamlit as st
 
-from esengine.domains.orders.consistency_demo import Consistency, consistency, place_demo_orders
+from esengine.domains.orders.consistency_demo import (Consistency, append_malformed_event, consistency,
+                                                      place_demo_orders)
 from ui.engine import get_engine, room
+from ui.facilitator import NEEDS_PASSPHRASE, authorize, unlocked
 from ui.feedback import plain_errors
+
+DEMO_DOMAIN = "orders"
 
 S = st.session_state
 PACE_LABELS = {"normal": "Normal: every 2 s, up to 1,000 events", "slow": "Slow: one event every 2 s",
@@ -70,3 +75,15 @@ def _live_view(engine) -> None:
             st.success("Consistent: both read models agree.")
         else:
             st.warning(f"Not yet consistent: daily_sales has {now.lag_events:,} event(s) still to apply.")
+
+
+def poison_demo(engine) -> None:
+    """Append an order event its projection cannot handle (facilitator only), and say where it went."""
+    with st.expander("Try a poison event"):
+        st.write("Appends an `OrderShipped` event without a tracking number to the newest order. The order "
+                 "projection's handler fails on it and stops there, recorded with the error, while the store "
+                 "and the other projections go on. The event stays in the history: skip it afterwards.")
+        if st.button("Append a malformed event", key="proj_poison", disabled=not unlocked(), help=NEEDS_PASSPHRASE):
+            authorize("append a poison event")
+            S["proj_flash"] = f"Appended the malformed event at position {append_malformed_event(engine):,}"
+            st.rerun()

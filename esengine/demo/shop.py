@@ -250,7 +250,7 @@ def build_database_file(path, demo: bool = True, events: int = 20_000, seed: int
     try:
         with Engine(partial) as engine:
             if demo:
-                generate_demo(engine, events=events, seed=seed, end=end)
+                engine.write_demo(events=events, seed=seed, end=end)  # every wired domain's demo history
                 engine.projections.catch_up_async()  # the asynchronous read models start complete too
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -8,14 +8,12 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel
 
 from esengine.application.messages import Command
-
-# Fields named like ``customer_id`` refer to an existing stream of that type.
-REFERENCE_KINDS = ("customer", "product", "order")
+from esengine.forms.hints import FormHints, convention
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ class FieldSpec:
     kind: str  # "text", "integer", "number", "reference", "version" or "lines"
     required: bool = True
     help: str = ""
-    reference: str | None = None  # "customer", "product" or "order" for kind "reference"
+    reference: str | None = None  # for kind "reference": the stream type it names ("customer", "book")
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
@@ -57,33 +55,49 @@ class CommandForm:
         return next(f for f in self.fields if f.name == name)
 
 
-def describe_commands(command_classes) -> list[CommandForm]:
-    """The forms of several commands, in the given order."""
-    return [describe_command(cls) for cls in command_classes]
+def describe_commands(command_classes: Iterable[type[Command]], hints: FormHints | None = None,
+                      stream_types: Iterable[str] | None = None) -> list[CommandForm]:
+    """The forms of several commands, in the given order (see :func:`describe_command`)."""
+    return [describe_command(cls, hints, stream_types) for cls in command_classes]
 
 
-def describe_command(cls: type[Command]) -> CommandForm:
-    """The form of one pydantic command model."""
+def engine_forms(engine: Any) -> list[CommandForm]:
+    """The forms of every command the engine's domains registered, with their form hints."""
+    return describe_commands(engine.commands.command_types.values(), engine.forms, tuple(engine.repositories))
+
+
+def describe_command(cls: type[Command], hints: FormHints | None = None,
+                     stream_types: Iterable[str] | None = None) -> CommandForm:
+    """The form of one pydantic command model.
+
+    A field refers to a stream when ``hints`` say so, or when it is named ``<type>_id`` and ``<type>`` is one
+    of ``stream_types`` (any ``<type>`` when they are not given).
+    """
+    kinds = None if stream_types is None else tuple(stream_types)
+
+    def reference(field: str) -> str | None:
+        return hints.reference(cls.type_name(), field, kinds) if hints else convention(field, kinds)
     return CommandForm(cls.type_name(), cls.title or cls.type_name(),
-                       tuple(_field(name, info) for name, info in cls.model_fields.items()))
+                       tuple(_field(name, info, reference) for name, info in cls.model_fields.items()))
 
 
-def _field(name: str, info) -> FieldSpec:
+def _field(name: str, info: Any, reference: Callable[[str], str | None]) -> FieldSpec:
     limits = _limits(info.metadata)
+    kind_of_stream = reference(name)
     base = _unwrap_optional(info.annotation)
     label = name.replace("_", " ").capitalize()
     if name == "expected_version":
         kind = "version"
     elif typing.get_origin(base) is list:
         line_model = typing.get_args(base)[0]
-        lines = tuple(_field(n, i) for n, i in line_model.model_fields.items()) \
+        lines = tuple(_field(n, i, reference) for n, i in line_model.model_fields.items()) \
             if isinstance(line_model, type) and issubclass(line_model, BaseModel) else ()
         return FieldSpec(name, label, "lines", info.is_required(), _help(info.description, limits, "lines"),
                          line_fields=lines, description=info.description or "", **limits)
-    elif name.endswith("_id") and name[:-3] in REFERENCE_KINDS:
-        return FieldSpec(name, label[:-3].strip() or label, "reference", info.is_required(),
-                         f"Pick an existing {name[:-3]}: type part of its name or id to search the list.",
-                         reference=name[:-3], description=info.description or "", **limits)
+    elif kind_of_stream is not None:
+        return FieldSpec(name, (label[:-3].strip() if name.endswith("_id") else label) or label, "reference",
+                         info.is_required(), f"Pick an existing {kind_of_stream}: type part of its name or id to "
+                         "search the list.", reference=kind_of_stream, description=info.description or "", **limits)
     elif base is int:
         kind = "integer"
     elif base is float:

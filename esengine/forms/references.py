@@ -1,19 +1,13 @@
-"""The existing customers, products and orders a form offers, read from the order read model."""
+"""The existing streams a form offers in a picker: read from the read model a domain named for them
+(:class:`esengine.forms.hints.StreamPicker`), else the stream ids of that type from the event store."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from esengine.errors import NotFound
-
-_TABLES = {"customer": "customers", "product": "products", "order": "orders"}
-_LABEL_SQL = {  # every label holds the id, so searching the labels searches the ids too
-    "customer": ("name || ' <' || email || '> · ' || id", "name, id"),
-    "product": ("name || ' (' || printf('%.2f', price) || ' €) · ' || id", "name, id"),
-    "order": ("id || ' · ' || coalesce(customer_name, '?') || ' · ' || status || ' · ' || printf('%.2f', total) || ' €'",
-              "updated_at DESC, id"),
-}
+from esengine.application.flow import read_rows
+from esengine.browsing.streams import search_streams
+from esengine.forms.hints import StreamPicker
 
 
 @dataclass(frozen=True)
@@ -24,32 +18,39 @@ class Option:
     label: str
 
 
-def _table(engine, kind: str) -> str:
-    if kind not in _TABLES:
-        raise NotFound(f"Forms know customers, products and orders, not '{kind}'.")
-    return engine.projections.live_table("orders", _TABLES[kind])
-
-
 def reference_options(engine, kind: str, limit: int = 1000, search: str | None = None) -> list[Option]:
-    """Existing customers (by name), products (by name) or orders (latest first), at most ``limit``; with
-    ``search``, only those whose label or id contains it (any case)."""
-    table = _table(engine, kind)
-    label, order = _LABEL_SQL[kind]
-    sql = (f'SELECT id, {label} AS label FROM "{table}" WHERE ? = \'\' OR contains(lower({label}), lower(?)) '
-           f"ORDER BY {order} LIMIT ?")
+    """Existing streams of type ``kind`` in the order the domain's picker gives (else the most recently changed
+    first), at most ``limit``; with ``search``, only those whose label or id contains it (any case)."""
     text = (search or "").strip()
+    picker = engine.forms.pickers.get(kind)
+    if picker is None:
+        page = search_streams(engine.store, f"*{text}*" if text else None, (kind,), limit)
+        return [Option(i, i) for i in page.rows["stream_id"]]
+    table, label = _table(engine, picker), picker.label
+    sql = (f'SELECT "{picker.id_column}", {label} AS label FROM "{table}" '
+           f"WHERE ? = '' OR contains(lower({label}), lower(?)) ORDER BY {picker.order_by} LIMIT ?")
     rows = engine.store.cursor().execute(sql, [text, text, limit]).fetchall()
     return [Option(r[0], r[1]) for r in rows]
 
 
+def option_label(engine, kind: str, stream_id: str) -> str | None:
+    """How a picker labels one stream (None when its read model has no row for it)."""
+    picker = engine.forms.pickers.get(kind)
+    if picker is None:
+        return stream_id
+    rows = engine.store.cursor().execute(f'SELECT {picker.label} FROM "{_table(engine, picker)}" '
+                                         f'WHERE "{picker.id_column}" = ?', [stream_id]).fetchall()
+    return rows[0][0] if rows else None
+
+
 def read_model_row(engine, kind: str, stream_id: str) -> dict[str, Any] | None:
-    """The read-model row of one customer, product or order as it is now (None if it has none)."""
-    cur = engine.store.cursor().execute(f'SELECT * FROM "{_table(engine, kind)}" WHERE id = ?', [stream_id])
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    if not rows:
+    """The picker's read-model row of one stream as it is now (None if it has none; JSON columns decoded)."""
+    picker = engine.forms.pickers.get(kind)
+    if picker is None:
         return None
-    row = dict(zip(names, rows[0]))
-    if isinstance(row.get("items"), str):  # a JSON column
-        row["items"] = json.loads(row["items"])
-    return row
+    projection = engine.projections.projection(picker.projection)
+    return read_rows(engine, projection, picker.table, [stream_id]).get(stream_id)
+
+
+def _table(engine, picker: StreamPicker) -> str:
+    return engine.projections.live_table(picker.projection, picker.table)

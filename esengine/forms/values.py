@@ -50,7 +50,8 @@ def _missing(spec: FieldSpec) -> str:
     if spec.kind == "reference":
         return f"Choose {_a(spec.reference)} from the list."
     if spec.kind == "lines":
-        return "Add at least one line: pick a product and fill in its quantity."
+        wanted = " and ".join(f.label.lower() for f in spec.line_fields) or "fields"
+        return f"Add at least one line: fill in its {wanted}."
     if spec.kind in NUMBER_KINDS:
         return "Fill in a whole number." if spec.kind != "number" else "Fill in a number."
     return "Fill this in."

@@ -1,44 +1,67 @@
-"""Helpers for the Commands page: load an order, let "a colleague" change it, prefill from an event."""
+"""Helpers for the Commands page: a stream's state in a sentence, "a colleague" changing it, prefill from an event.
+
+They work for every domain: what a stream is and what a colleague would do next come from the domain's
+form hints (``engine.forms``, see :mod:`esengine.forms.hints`).
+"""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from esengine.application.context import CommandContext
-from esengine.errors import DomainRuleViolation, NotFound
-from esengine.forms.references import reference_options
+from esengine.errors import NotFound
 
 COLLEAGUE = "a colleague"
 
 
-def order_summary(engine, order_id: str) -> dict[str, Any]:
-    """The order's current version, status and total, from its events; ``NotFound`` if it has none."""
-    order = engine.repository("order").load(order_id)
-    status = order.state.status.value if order.state.status else "not created"
-    return {"order_id": order_id, "version": order.version, "status": status, "total": order.state.total}
+@dataclass(frozen=True)
+class StreamSummary:
+    """A stream as the Commands page shows it: its version now and, if the domain says how, its state in words."""
+
+    stream_id: str
+    stream_type: str
+    version: int
+    phrase: str = ""
+
+    @property
+    def sentence(self) -> str:
+        """``Order `order-1` is **pending**, total **12.00 €**, at version **3** now.`` (markdown)."""
+        state = f"{self.phrase}, " if self.phrase else ""
+        return f"{self.stream_type.capitalize()} `{self.stream_id}` is {state}at version **{self.version}** now."
 
 
-def colleague_change(engine, order_id: str, correlation_id: str | None = None):
-    """Change the order as someone else would, so a form loaded before now holds a stale version.
+def stream_summary(engine, stream_type: str, stream_id: str) -> StreamSummary:
+    """The stream's current version (and state phrase) from its events; ``NotFound`` if it has none or is of
+    another type."""
+    repository = engine.repository(stream_type)
+    if repository is None:
+        version = engine.store.current_version(stream_id)
+        if not version:
+            raise NotFound(f"There is no {stream_type} '{stream_id}'.")
+        return StreamSummary(stream_id, stream_type, version)
+    aggregate = repository.load(stream_id)
+    phrase = engine.forms.phrases.get(stream_type)
+    return StreamSummary(stream_id, stream_type, aggregate.version, phrase(aggregate.state) if phrase else "")
 
-    A pending order gets one more item, a confirmed one is paid, a paid one is shipped. Returns the
-    ``CommandResult``; a finished order (shipped, cancelled) cannot change and is refused.
+
+def can_change_as_colleague(engine, stream_type: str) -> bool:
+    """Whether the domain says what a colleague would do to a ``stream_type`` stream."""
+    return stream_type in engine.forms.next_steps
+
+
+def colleague_change(engine, stream_type: str, stream_id: str, correlation_id: str | None = None):
+    """Change the stream as someone else would, so a form loaded before now holds a stale version.
+
+    The domain's next step for the stream (``engine.forms.next_step``) decides the command; it raises a
+    ``DomainRuleViolation`` for a stream nobody can change any more. Returns the ``CommandResult``.
     """
-    summary = order_summary(engine, order_id)
-    status = summary["status"]
-    if status == "pending":
-        products = reference_options(engine, "product", limit=1)
-        if not products:
-            raise NotFound("There is no product to add. Add one to the catalogue first.")
-        command, payload = "AddOrderItem", {"order_id": order_id, "product_id": products[0].id, "quantity": 1}
-    elif status == "confirmed":
-        command, payload = "ReceivePayment", {"order_id": order_id, "amount": summary["total"]}
-    elif status == "paid":
-        command, payload = "ShipOrder", {"order_id": order_id, "tracking_number": "TRK-COLLEAGUE"}
-    else:
-        raise DomainRuleViolation(f"This order is {status}: nobody can change it any more. For the conflict "
-                                  "demonstration pick a pending, confirmed or paid order.")
-    context = CommandContext(user_id=COLLEAGUE, **({"correlation_id": correlation_id} if correlation_id else {}))
+    step = engine.forms.next_steps.get(stream_type)
+    if step is None:
+        raise NotFound(f"The domain does not say what a colleague would do to a {stream_type}.")
+    command, payload = step(engine, stream_id)
+    context = CommandContext(user_id=COLLEAGUE) if correlation_id is None else \
+        CommandContext(user_id=COLLEAGUE, correlation_id=correlation_id)
     return engine.commands.submit(command, payload, context)
 
 

@@ -17,10 +17,10 @@ from esengine.timetravel.diff import FieldChange, StateDiff, diff_states, diff_v
 from esengine.timetravel.fixtures import check_fixture, fixture_json, generate_fixture, load_fixture, replay_fixture
 from esengine.timetravel.generic_fold import fold_data, fold_events, merge_data
 from esengine.timetravel.replay import Replayer, StreamState, event_to_dict, parse_moment, state_at
-from esengine.timetravel.rules import register_rule_check
+from esengine.timetravel.rules import RuleBook, RuleCheck
 from esengine.timetravel.whatif import RuleBreak, WhatIf, what_if
 
-__all__ = ["what_if", "WhatIf", "RuleBreak", "register_rule_check",
+__all__ = ["what_if", "WhatIf", "RuleBreak", "RuleBook", "RuleCheck",
            "generate_fixture", "check_fixture", "load_fixture", "replay_fixture", "fixture_json",
            "state_at", "StreamState", "Replayer", "event_to_dict", "parse_moment",
            "diff_versions", "diff_states", "state_and_diff", "StateDiff", "FieldChange",

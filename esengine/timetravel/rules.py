@@ -2,43 +2,33 @@
 
 Events are facts, so applying them never checks a rule; the rules live in the aggregate's command
 methods. To ask "would this event still be allowed if earlier ones had not happened?", what-if calls
-the command method that raises the event again, on a copy of the what-if state. A domain says which
-method that is with :func:`register_rule_check`; the Orders domain's checks are registered here.
+the command method that raises the event again, on a copy of the what-if state. Each engine has one
+:class:`RuleBook` (``engine.rules``); a domain fills it in its ``register(engine)``::
+
+    engine.rules.register(Order, "OrderConfirmed", lambda order, event: order.confirm())
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from esengine.core.aggregate import Aggregate
-from esengine.core.events import DomainEvent
-
-RuleCheck = Callable[[Aggregate, Any], None]
+RuleCheck = Callable[[Any, Any], None]
 """``check(aggregate_copy, domain_event)`` raises ``DomainRuleViolation`` when the event would be refused."""
 
-_CHECKS: dict[tuple[str, str], RuleCheck] = {}
 
+class RuleBook:
+    """The command method that decides each event type of each stream type, as the domains registered them."""
 
-def register_rule_check(stream_type: str, event_type: str, check: RuleCheck) -> None:
-    """Say which command method decides ``event_type`` events of ``stream_type`` streams."""
-    _CHECKS[(stream_type, event_type)] = check
+    def __init__(self) -> None:
+        self._checks: dict[tuple[str, str], RuleCheck] = {}
 
+    def register(self, stream_type: str | type, event_type: str, check: RuleCheck) -> None:
+        """Say how ``event_type`` events of ``stream_type`` streams (a name, or an aggregate class) are decided."""
+        kind = stream_type if isinstance(stream_type, str) else str(getattr(stream_type, "aggregate_type"))
+        self._checks[(kind, event_type)] = check
 
-def rule_check(stream_type: str, event_type: str) -> RuleCheck | None:
-    return _CHECKS.get((stream_type, event_type))
+    def check_for(self, stream_type: str, event_type: str) -> RuleCheck | None:
+        return self._checks.get((stream_type, event_type))
 
-
-def knows_rules_for(stream_type: str) -> bool:
-    return any(t == stream_type for t, _ in _CHECKS)
-
-
-def _orders(event_type: str, check: Callable[[Any, DomainEvent], None], stream_type: str = "order") -> None:
-    register_rule_check(stream_type, event_type, check)
-
-
-_orders("OrderItemAdded", lambda o, e: o.add_item(e.product_id, e.quantity, e.unit_price))
-_orders("OrderConfirmed", lambda o, e: o.confirm())
-_orders("PaymentReceived", lambda o, e: o.receive_payment(e.amount))
-_orders("OrderShipped", lambda o, e: o.ship(e.tracking_number))
-_orders("OrderCancelled", lambda o, e: o.cancel(e.reason))
-_orders("ProductPriceChanged", lambda p, e: p.change_price(e.new_price), "product")
-_orders("CustomerEmailChanged", lambda c, e: c.change_email(e.email), "customer")
+    def knows(self, stream_type: str) -> bool:
+        """Whether any rule of ``stream_type`` streams is registered (what-if then checks their later events)."""
+        return any(t == stream_type for t, _ in self._checks)

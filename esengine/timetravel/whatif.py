@@ -1,9 +1,9 @@
 """What-if replay: the state a stream would have if chosen events had never happened.
 
 The chosen events are left out and the rest replayed. Where the stream has an aggregate class, every
-later event is first decided again against the what-if state (see :mod:`esengine.timetravel.rules`):
-an event the aggregate would now refuse is reported with the rule it breaks and, like the refused
-command it stands for, left out as well.
+later event is first decided again against the what-if state (the domain's checks in ``engine.rules``,
+see :mod:`esengine.timetravel.rules`): an event the aggregate would now refuse is reported with the rule
+it breaks and, like the refused command it stands for, left out as well.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from esengine.errors import DomainRuleViolation, ValidationError
 from esengine.timetravel.diff import FieldChange, diff_states
 from esengine.timetravel.folds import AggregateFold
 from esengine.timetravel.replay import Replayer
-from esengine.timetravel.rules import knows_rules_for, rule_check
 
 
 @dataclass(frozen=True)
@@ -69,15 +68,16 @@ def what_if(engine, stream_id: str, skip: Iterable[int], version: int | None = N
         return WhatIf(replayer.stream_id, target, [], real, real, warnings=list(replayer.warnings))
     start = skipped[0] - 1
     folded, _ = replayer.load(start)  # the history is the same up to the first skipped event: snapshots still serve
-    checking = isinstance(replayer.fold, AggregateFold) and knows_rules_for(replayer.stream_type)
+    checking = isinstance(replayer.fold, AggregateFold) and engine.rules.knows(replayer.stream_type)
     breaks: list[RuleBreak] = []
     for event in engine.store.get_events(replayer.stream_id, start, target):
         if event.version in skipped:
             continue
-        check = rule_check(replayer.stream_type, event.event_type) if checking else None
-        if check is not None:
+        fold = replayer.fold
+        check = engine.rules.check_for(replayer.stream_type, event.event_type) if checking else None
+        if check is not None and isinstance(fold, AggregateFold):
             try:
-                check(replayer.fold.copy(folded), replayer.fold.registry.to_domain(event))
+                check(fold.copy(folded), fold.registry.to_domain(event))
             except DomainRuleViolation as e:
                 breaks.append(RuleBreak(event.version, event.event_type, e.rule, str(e)))
                 continue

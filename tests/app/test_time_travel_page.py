@@ -166,7 +166,7 @@ def test_a_corrupt_snapshot_is_named_on_the_page_and_the_state_is_still_shown(ap
 
 
 def test_the_time_mode_of_a_long_stream_offers_sampled_moments_including_the_cursors(app_env):
-    from esengine.timetravel.samples import repriced_product
+    from esengine.domains.orders.samples import repriced_product
     with Engine(app_env) as engine:
         product = repriced_product(engine, 1500)
     at = open_page(stream=product, version=777)

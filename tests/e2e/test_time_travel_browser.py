@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from esengine import Engine
-from esengine.timetravel.samples import repriced_product
+from esengine.domains.orders.samples import repriced_product
 from tests.conftest import wait_for_app
 
 pytestmark = pytest.mark.e2e

@@ -5,12 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from esengine.application.fields import ExpectedVersion, StreamRef
 from esengine.application.messages import Command, rounded
 
-StreamRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
-                                 description="Id of an existing stream")]
-ExpectedVersion = Annotated[int | None, Field(default=None, ge=0, le=1_000_000,
-                                              description="The version you loaded; refused if the stream moved on")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s'\";<>]+@[^@\s'\";<>]+\.[A-Za-z]{2,}$",
                              description="An email address like ana@example.com")]

@@ -4,22 +4,11 @@ from __future__ import annotations
 from typing import Callable
 
 from esengine.application.buses import CommandScope
+from esengine.application.fields import load_for_command
 from esengine.domains.orders import commands as c
 from esengine.domains.orders.aggregates import Customer, Order, Product
 from esengine.domains.orders.events import LineItem
-from esengine.errors import ConcurrencyError, NotFound, ValidationError, WrongStreamType
-
-
-def _load(scope: CommandScope, aggregate_type: str, stream_id: str, what: str, expected: int | None = None):
-    try:
-        aggregate = scope.repository(aggregate_type).load(stream_id)
-    except WrongStreamType:
-        raise
-    except NotFound:
-        raise NotFound(f"There is no {what} '{stream_id}'. Pick an existing one.") from None
-    if expected is not None and aggregate.version != expected:
-        raise ConcurrencyError(stream_id, expected, aggregate.version)
-    return aggregate
+from esengine.errors import NotFound, ValidationError
 
 
 def register_customer(cmd: c.RegisterCustomer, scope: CommandScope) -> str:
@@ -29,7 +18,7 @@ def register_customer(cmd: c.RegisterCustomer, scope: CommandScope) -> str:
 
 
 def change_customer_email(cmd: c.ChangeCustomerEmail, scope: CommandScope) -> str:
-    customer = _load(scope, "customer", cmd.customer_id, "customer")
+    customer = load_for_command(scope, "customer", cmd.customer_id)
     customer.change_email(cmd.email)
     scope.save(customer)
     return customer.id
@@ -42,18 +31,18 @@ def add_product(cmd: c.AddProduct, scope: CommandScope) -> str:
 
 
 def change_product_price(cmd: c.ChangeProductPrice, scope: CommandScope) -> str:
-    product = _load(scope, "product", cmd.product_id, "product")
+    product = load_for_command(scope, "product", cmd.product_id)
     product.change_price(cmd.new_price)
     scope.save(product)
     return product.id
 
 
 def create_order(cmd: c.CreateOrder, scope: CommandScope) -> str:
-    _load(scope, "customer", cmd.customer_id, "customer")
+    load_for_command(scope, "customer", cmd.customer_id)
     items = []
     for i, line in enumerate(cmd.items):
         try:
-            product = _load(scope, "product", line.product_id, "product")
+            product = load_for_command(scope, "product", line.product_id)
         except NotFound as e:
             raise ValidationError(str(e), {f"items.{i}.product_id": str(e)}) from None
         items.append(LineItem(product_id=product.id, quantity=line.quantity, unit_price=product.state.price))
@@ -63,8 +52,8 @@ def create_order(cmd: c.CreateOrder, scope: CommandScope) -> str:
 
 
 def add_order_item(cmd: c.AddOrderItem, scope: CommandScope) -> str:
-    order = _load(scope, "order", cmd.order_id, "order", cmd.expected_version)
-    product = _load(scope, "product", cmd.product_id, "product")
+    order = load_for_command(scope, "order", cmd.order_id, cmd.expected_version)
+    product = load_for_command(scope, "product", cmd.product_id)
     order.add_item(product.id, cmd.quantity, product.state.price)
     scope.save(order)
     return order.id
@@ -72,7 +61,7 @@ def add_order_item(cmd: c.AddOrderItem, scope: CommandScope) -> str:
 
 def _order_step(action: Callable[[Order, object], None]):
     def handler(cmd, scope: CommandScope) -> str:
-        order = _load(scope, "order", cmd.order_id, "order", cmd.expected_version)
+        order = load_for_command(scope, "order", cmd.order_id, cmd.expected_version)
         action(order, cmd)
         scope.save(order)
         return order.id

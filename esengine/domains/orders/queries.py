@@ -41,9 +41,11 @@ class OrderQueries:
     def list_orders(self, query: ListOrders) -> OrderPage:
         clauses, params = [], []
         if query.status:
-            clauses.append("status = ?"); params.append(query.status)
+            clauses.append("status = ?")
+            params.append(query.status)
         if query.customer_id:
-            clauses.append("customer_id = ?"); params.append(query.customer_id)
+            clauses.append("customer_id = ?")
+            params.append(query.customer_id)
         where = " AND ".join(clauses) or "TRUE"
         cur = self._store.cursor()
         total = cur.execute(f'SELECT count(*) FROM "{self._table()}" WHERE {where}', params).fetchall()[0][0]
