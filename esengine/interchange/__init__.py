@@ -5,8 +5,21 @@
 - :func:`export_events` ``(store, where, fmt, out) -> int`` and :func:`export_bytes`
 """
 from esengine.interchange.export import FORMATS, export_bytes, export_events
-from esengine.interchange.importer import ImportResult, Preview, import_file, preview_file
+from esengine.interchange.importer import (
+           ImportResult,
+           Preview,
+           import_file,
+           preview_file,
+)
 from esengine.interchange.mapping import ColumnMapping
 
-__all__ = ["export_events", "export_bytes", "FORMATS", "import_file", "preview_file", "ImportResult", "Preview",
-           "ColumnMapping"]
+__all__ = [
+           "FORMATS",
+           "ColumnMapping",
+           "ImportResult",
+           "Preview",
+           "export_bytes",
+           "export_events",
+           "import_file",
+           "preview_file",
+]
