@@ -24,10 +24,11 @@ batch by batch, so a large store never has to fit in memory at once.
 """
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv

@@ -48,7 +48,7 @@ from esengine.interchange.checks import (
     check_text,
 )
 from esengine.interchange.expressions import build_events
-from esengine.interchange.mapping import ColumnMapping, guess, recognise
+from esengine.interchange.mapping import ColumnMapping, guess, recognise, xes_mapping
 from esengine.interchange.placing import Placed, insert, place
 from esengine.interchange.readers import Source, columns_of, open_source, preview
 from esengine.interchange.staging import EVENTS, KEYS, RAW, stage, staged_columns
@@ -164,6 +164,8 @@ class _Import:
 
     def _mapping(self, columns: list[str]) -> ColumnMapping:
         mapping = self.mapping or recognise(columns)
+        if mapping is None and self.source.fmt == "xes":  # events that lack a name are refused by their line
+            return xes_mapping(columns)
         if mapping is None:
             raise ImportRejected(
                 "The columns of this file are not a known layout (XES, CloudEvents or an esengine export): "

@@ -94,7 +94,7 @@ def recognise(columns: list[str]) -> ColumnMapping | None:
     """The mapping of a known layout (XES, esengine export, CloudEvents, eventsourcing), or None."""
     present = set(columns)
     if {XES_CASE, XES_ACTIVITY, XES_TIME} <= present:
-        return ColumnMapping(XES_CASE, XES_ACTIVITY, XES_TIME, event_id=_if(XES_ID, present), kind="xes")
+        return xes_mapping(columns)
     if set(EXPORT_COLUMNS) <= present:
         return ColumnMapping("stream_id", "event_type", "occurred_at", data=(),
                              event_id="event_id", stream_type=_if("stream_type", present),
@@ -109,6 +109,11 @@ def recognise(columns: list[str]) -> ColumnMapping | None:
     if {"specversion", "id", "type"} <= present and ("subject" in present or "source" in present):
         return cloudevents_mapping(columns)
     return None
+
+
+def xes_mapping(columns: list[str]) -> ColumnMapping:
+    """The XES names (the layout of every XES file, even one whose events lack some of them)."""
+    return ColumnMapping(XES_CASE, XES_ACTIVITY, XES_TIME, event_id=_if(XES_ID, set(columns)), kind="xes")
 
 
 def cloudevents_mapping(columns: list[str]) -> ColumnMapping:

@@ -8,7 +8,9 @@ Each event becomes one JSON row in the names of the XES standard, as the CSV log
   type, its ``time:timestamp`` its time; every other attribute of the event goes into its data, every
   other attribute of the trace into each of its events' data as ``case:<key>``;
 * typed values stay typed: ``string``, ``id`` and ``date`` as text, ``int`` and ``float`` as numbers
-  (a value that is not one is refused with its line), ``boolean`` as true or false;
+  (a value that is not one is refused with its line), ``boolean`` as true or false; a float ``NaN``, which
+  is how pandas and so pm4py write a missing value, is left out like an empty CSV cell (infinities are
+  refused);
 * a ``list`` becomes a JSON array of its values, a ``container`` a JSON object; an attribute nested
   inside a plain one (a meta-attribute) is kept beside it as ``<key>:<nested key>``;
 * log-level attributes, ``<global>`` defaults, extensions and classifiers describe the log, not its events,
@@ -144,6 +146,8 @@ class _Reader:
         else:
             return
         assert target is not None
+        if item.value is None:  # a missing value (NaN)
+            return
         target[item.key] = item.value
         for key, value in item.metas.items():
             target.setdefault(f"{item.key}:{key}", value)
@@ -170,6 +174,8 @@ def _typed(tag: str, key: str, text: str, line: int) -> Any:
         except ValueError:
             raise ImportRejected(f"The float attribute '{key}' holds '{text[:40]}', which is not a number.",
                                  line=line, column=key) from None
+        if math.isnan(number):
+            return None  # how pandas (and so pm4py) writes a missing value: left out, as an empty CSV cell
         if not math.isfinite(number):
             raise ImportRejected(f"The float attribute '{key}' holds {text[:40]}, which is not a finite number: "
                                  "events are stored as standard JSON, which has no NaN or Infinity.",
