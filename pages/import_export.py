@@ -124,8 +124,11 @@ def export_tab(engine) -> None:
         st.caption("Also filtered by the link: " + ", ".join(f"{k} {v}" for k, v in hidden.items() if v) + " (UTC).")
     count = engine.store.count(where)
     fmt = st.radio("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, horizontal=True, key="ie_x_format")
+    kept = ("XES keeps cases, activities, times and data for process-mining tools; stream types, versions and "
+            "metadata stay behind (JSON lines keep them)." if fmt == "xes"
+            else "Exports keep everything needed to import them again.")
     st.markdown(f"**{count:,} events** match ([see them in the event browser](/event_browser?"
-                f"{urlencode(filter_to_params(where))})). Exports keep everything needed to import them again.")
+                f"{urlencode(filter_to_params(where))})). {kept}")
     if count > MAX_DOWNLOAD:
         st.info(f"That is too many for a download from the browser; use the command line: "
                 f"`python -m esengine export --format {fmt} --out events.{fmt} --db ...` with the same filters.")

@@ -50,7 +50,10 @@ def _connect(path: Path | None, data: bytes | None) -> sqlite3.Connection:
         if path is not None:  # read-only, so the library's database is never changed
             return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         con = sqlite3.connect(":memory:")
-        con.deserialize(data or b"")
+        raw = data or b""
+        if raw[18:20] == b"\x02\x02":  # a database in WAL mode: in memory it is read as a rollback-journal one
+            raw = raw[:18] + b"\x01\x01" + raw[20:]
+        con.deserialize(raw)
         return con
     except sqlite3.Error as e:
         raise ImportRejected(f"The SQLite database cannot be opened: {e}.") from e

@@ -125,7 +125,7 @@ def _open(out: Out, compress: bool = False) -> tuple[IO[bytes], bool]:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         if compress and str(out).lower().endswith(".gz"):
             return cast("IO[bytes]", gzip.open(out, "wb")), True
-        return open(out, "wb"), True  # noqa: SIM115 (closed by the caller)
+        return open(out, "wb"), True
     return out, False
 
 

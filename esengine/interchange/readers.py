@@ -191,8 +191,11 @@ def _refuse_ragged(source: Source, row) -> None:
     number = row.number
     if number is None:  # the parallel reader does not know line numbers; find it again in one thread
         found: list[Any] = []
-        _, read, parse, convert = _csv_options(source, use_threads=False,
-                                               handler=lambda r: (found.append(r), "error")[1])
+
+        def note(ragged_row: Any) -> str:
+            found.append(ragged_row)
+            return "error"
+        _, read, parse, convert = _csv_options(source, use_threads=False, handler=note)
         with source.opener() as f:
             try:
                 pacsv.open_csv(f, read_options=read, parse_options=parse, convert_options=convert).read_all()
@@ -302,7 +305,8 @@ def preview(source: Source, rows: int = 20) -> pd.DataFrame:
                 item = {"(not JSON)": text}
             records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in
                             (item.items() if isinstance(item, dict) else {"(value)": item}.items())})
-        return pd.DataFrame.from_records(records)
+        frame = pd.DataFrame.from_records(records)
+        return frame.astype(object).where(frame.notna(), "")  # a key a row lacks shows empty, not "None"
     frame = batch.drop_columns([ROW]).to_pandas()
     return frame.astype(object).where(frame.notna(), "")  # an empty cell shows empty, not "None"
 

@@ -214,8 +214,8 @@ def xes_batches(raw: IO[bytes], size: int, progress: Callable[[int, int], None],
             if not chunk:
                 break
     except expat.ExpatError as e:
-        raise ImportRejected(f"The file is not well-formed XML: {expat.ErrorString(e.code)} "
-                             f"(column {e.offset + 1}).", line=e.lineno) from e
+        raise ImportRejected(f"The file is not well-formed XML: {expat.ErrorString(e.code)} at column "
+                             f"{e.offset + 1}", line=e.lineno) from e
     except (OSError, EOFError, zlib.error) as e:
         raise ImportRejected(f"The compressed file cannot be read ({e}); it may be cut short or damaged.") from e
 

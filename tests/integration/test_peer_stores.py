@@ -9,6 +9,8 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
 
 from esengine import Engine
 from esengine.cli import main
@@ -16,10 +18,6 @@ from esengine.errors import ImportRejected
 from esengine.interchange import export_bytes
 from esengine.interchange.importer import import_file
 from esengine.timetravel import state_at
-
-eventsourcing = pytest.importorskip("eventsourcing")
-from eventsourcing.application import Application  # noqa: E402
-from eventsourcing.domain import Aggregate, event  # noqa: E402
 
 
 class Dog(Aggregate):
@@ -57,7 +55,7 @@ def _school(path: Path, **env: str) -> tuple[list[UUID], list]:
 
 
 def test_an_eventsourcing_database_imports_as_streams_and_time_travels(engine, tmp_path):
-    (fido, rex), library_events = _school(tmp_path / "school.sqlite")
+    (fido, _), library_events = _school(tmp_path / "school.sqlite")
     result = import_file(engine, tmp_path / "school.sqlite")
     assert (result.layout, result.fmt, result.events, result.streams) == ("eventsourcing", "sqlite", 5, 2)
     assert result.stream_types == ["Dog"] and result.sample_stream == fido.hex
@@ -91,7 +89,7 @@ def test_the_command_line_tells_the_database_by_its_content(tmp_path):
 def test_compressed_events_are_refused_plainly_and_nothing_is_written(engine, tmp_path):
     _school(tmp_path / "zipped.sqlite", COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor")
     with pytest.raises(ImportRejected, match="is not JSON text: it looks compressed") as refused:
-        import_file(engine, tmp_path / "zipped.sqlite")
+        import_file(engine, (tmp_path / "zipped.sqlite").read_bytes(), name="zipped.sqlite")  # as an upload
     assert "COMPRESSOR_TOPIC" in str(refused.value)
     assert engine.store.count() == 0
 
