@@ -43,6 +43,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 CASE_PREFIX = "case:"
 NAME, TIME, ID = "concept:name", "time:timestamp", "identity:id"
 _SCALARS = ("string", "date", "int", "float", "boolean", "id")
+_TEXTS = frozenset(("string", "date", "id"))
 _NESTED = ("list", "container")
 _CHUNK = 1 << 20
 
@@ -69,15 +70,24 @@ class _Attribute:
     metas: dict[str, Any] = field(default_factory=dict)
 
 
+class _BadValue(ValueError):
+    """A typed attribute whose value is not of its type (the reader adds the line)."""
+
+
 class _Reader:
-    """expat handlers that turn ``<trace>`` and ``<event>`` elements into JSON rows (see the module docstring)."""
+    """expat handlers that turn ``<trace>`` and ``<event>`` elements into JSON rows (see the module docstring).
+
+    The stack holds, per open element: "log", "trace", "event"; ``(target dict, key)`` for a plain attribute
+    of a trace or event (already stored: the common case, kept cheap); an :class:`_Attribute` for a list, a
+    container and what is inside them; None for what is not read (log attributes, globals, extensions).
+    """
 
     def __init__(self, parser: Any):
         self.parser = parser
-        self.stack: list[Any] = []  # per open element: "log", "trace", "event", an _Attribute, or None (ignored)
-        self.trace: dict[str, Any] | None = None
+        self.stack: list[Any] = []
+        self.trace: dict[str, Any] = {}
         self.trace_events: list[tuple[int, dict[str, Any]]] = []
-        self.event: dict[str, Any] | None = None
+        self.event: dict[str, Any] = {}
         self.done: list[tuple[int, str]] = []  # (line of <event>, JSON row) ready to hand on
 
     @property
@@ -85,9 +95,21 @@ class _Reader:
         return int(self.parser.CurrentLineNumber)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        tag = name.rsplit(":", 1)[-1]
+        tag = name if ":" not in name else name.rsplit(":", 1)[-1]
         parent = self.stack[-1] if self.stack else "top"
-        if parent == "top":
+        if tag in _SCALARS and (parent == "event" or parent == "trace" or type(parent) is tuple):
+            key, value = self._scalar(tag, attrs)
+            if type(parent) is tuple:  # a meta-attribute of a plain attribute: kept beside it
+                target, key = parent[0], f"{parent[1]}:{key}"
+                if value is not None:
+                    target.setdefault(key, value)
+                self.stack.append(None)
+                return
+            target = self.event if parent == "event" else self.trace
+            if value is not None:
+                target[key] = value
+            self.stack.append((target, key))
+        elif parent == "top":
             if tag != "log":
                 raise ImportRejected(f"This is not an XES log: its first element is <{name}>, not <log>.",
                                      line=self.line)
@@ -104,88 +126,87 @@ class _Reader:
                                  "whose concept:name is the stream.", line=self.line)
         elif tag == "values" and isinstance(parent, _Attribute) and parent.tag == "list":
             self.stack.append(parent)  # the list's values arrive as its children
-        elif tag in _SCALARS + _NESTED and (parent in ("trace", "event") or isinstance(parent, _Attribute)):
-            self.stack.append(self._attribute(tag, attrs))
+        elif tag in _NESTED and (parent in ("trace", "event") or type(parent) is tuple) or (
+                tag in _SCALARS + _NESTED and isinstance(parent, _Attribute)):
+            key = attrs.get("key")
+            if key is None:
+                raise ImportRejected(f"This <{tag}> attribute has no key.", line=self.line)
+            nested: Any = [] if tag == "list" else {} if tag == "container" else self._scalar(tag, attrs)[1]
+            self.stack.append(_Attribute(tag, key, nested))
         else:  # log-level attributes, globals, extensions, classifiers, anything unknown: not events
             self.stack.append(None)
 
-    def _attribute(self, tag: str, attrs: dict[str, str]) -> _Attribute:
-        key = attrs.get("key")
+    def _scalar(self, tag: str, attrs: dict[str, str]) -> tuple[str, Any]:
+        key, text = attrs.get("key"), attrs.get("value")
         if key is None:
             raise ImportRejected(f"This <{tag}> attribute has no key.", line=self.line)
-        if tag in _NESTED:
-            return _Attribute(tag, key, [] if tag == "list" else {})
-        text = attrs.get("value")
         if text is None:
             raise ImportRejected(f"The {tag} attribute '{key}' has no value.", line=self.line, column=key)
-        return _Attribute(tag, key, _typed(tag, key, text, self.line))
+        if tag in _TEXTS:
+            return key, text
+        try:
+            return key, _typed(tag, key, text)
+        except _BadValue as e:
+            raise ImportRejected(str(e), line=self.line, column=key) from None
 
     def end(self, name: str) -> None:
         item = self.stack.pop()
+        if item is None or type(item) is tuple:
+            return
         if isinstance(item, _Attribute):
             if self.stack and self.stack[-1] is item:  # the end of a list's <values>
                 return
             self._place(item, self.stack[-1])
-        elif item == "event":
-            self.event = None
         elif item == "trace":
             self._end_trace()
 
     def _place(self, item: _Attribute, parent: Any) -> None:
-        if parent == "trace":
-            target = self.trace
-        elif parent == "event":
-            target = self.event
-        elif isinstance(parent, _Attribute) and parent.tag == "list":
-            parent.value.append(item.value)
-            return
-        elif isinstance(parent, _Attribute) and parent.tag == "container":
-            target = parent.value
-        elif isinstance(parent, _Attribute):  # a meta-attribute of a plain attribute
-            target = parent.metas
-        else:
-            return
-        assert target is not None
         if item.value is None:  # a missing value (NaN)
             return
-        target[item.key] = item.value
-        for key, value in item.metas.items():
-            target.setdefault(f"{item.key}:{key}", value)
+        if parent == "trace" or parent == "event":
+            (self.trace if parent == "trace" else self.event)[item.key] = item.value
+        elif type(parent) is tuple:  # a list or container inside a plain attribute
+            parent[0].setdefault(f"{parent[1]}:{item.key}", item.value)
+        elif isinstance(parent, _Attribute) and parent.tag == "list":
+            parent.value.append(item.value)
+        elif isinstance(parent, _Attribute) and parent.tag == "container":
+            parent.value[item.key] = item.value
+            for key, value in item.metas.items():
+                parent.value.setdefault(f"{item.key}:{key}", value)
+        elif isinstance(parent, _Attribute):  # a meta-attribute of a value inside a list or container
+            parent.metas[item.key] = item.value
 
     def _end_trace(self) -> None:
-        case = {CASE_PREFIX + k: v for k, v in (self.trace or {}).items()}
+        case = {CASE_PREFIX + k: v for k, v in self.trace.items()}
         for line, event in self.trace_events:
             for k, v in case.items():
                 event.setdefault(k, v)
             self.done.append((line, json.dumps(event, ensure_ascii=False)))
-        self.trace, self.trace_events = None, []
+        self.trace, self.trace_events = {}, []
 
 
-def _typed(tag: str, key: str, text: str, line: int) -> Any:
+def _typed(tag: str, key: str, text: str) -> Any:
+    """An int, float or boolean attribute's value; raises :class:`_BadValue` when it is not one."""
     if tag == "int":
         try:
             return int(text.strip())
         except ValueError:
-            raise ImportRejected(f"The int attribute '{key}' holds '{text[:40]}', which is not a whole number.",
-                                 line=line, column=key) from None
+            raise _BadValue(f"The int attribute '{key}' holds '{text[:40]}', which is not a whole number.") from None
     if tag == "float":
         try:
             number = float(text.strip())
         except ValueError:
-            raise ImportRejected(f"The float attribute '{key}' holds '{text[:40]}', which is not a number.",
-                                 line=line, column=key) from None
+            raise _BadValue(f"The float attribute '{key}' holds '{text[:40]}', which is not a number.") from None
         if math.isnan(number):
             return None  # how pandas (and so pm4py) writes a missing value: left out, as an empty CSV cell
         if not math.isfinite(number):
-            raise ImportRejected(f"The float attribute '{key}' holds {text[:40]}, which is not a finite number: "
-                                 "events are stored as standard JSON, which has no NaN or Infinity.",
-                                 line=line, column=key)
+            raise _BadValue(f"The float attribute '{key}' holds {text[:40]}, which is not a finite number: "
+                            "events are stored as standard JSON, which has no NaN or Infinity.")
         return number
     if tag == "boolean":
         lowered = text.strip().lower()
         if lowered not in ("true", "false", "1", "0"):
-            raise ImportRejected(f"The boolean attribute '{key}' holds '{text[:40]}'; it must be true or false.",
-                                 line=line, column=key)
+            raise _BadValue(f"The boolean attribute '{key}' holds '{text[:40]}'; it must be true or false.")
         return lowered in ("true", "1")
     return text
 

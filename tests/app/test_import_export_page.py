@@ -54,6 +54,7 @@ def test_an_xes_export_of_a_stream_is_offered_for_download(app_env):
     at.query_params["stream"] = stream
     at.run()
     at.radio(key="ie_x_format").set_value("xes").run()
+    assert any("stream types, versions and metadata stay behind" in m.value for m in at.markdown)
     at.button(key="ie_x_prepare").click().run()
     assert not at.exception and not at.error
     assert at.get("download_button")[0].proto.label.startswith("Download")
