@@ -167,4 +167,4 @@ def _if(name: str, present: set[str]) -> str | None:
     return name if name in present else None
 
 
-__all__ = ["XES_ACTIVITY", "XES_CASE", "XES_ID", "XES_TIME", "ColumnMapping", "guess", "recognise"]
+__all__ = ["XES_ACTIVITY", "XES_CASE", "XES_ID", "XES_TIME", "ColumnMapping", "guess", "recognise", "xes_mapping"]
