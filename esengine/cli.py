@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -111,12 +112,25 @@ def cmd_import(args, out: TextIO, progress: Progress) -> int:
             raise _UsageError("give --stream-column, --type-column and --time-column together")
         mapping = ColumnMapping(*roles, data=_names(args.data_columns), metadata=_names(args.metadata_columns) or (),
                                 event_id=args.id_column)
-    with _engine(args, create=True) as engine:
-        result = import_file(engine, args.file, fmt=args.format, mapping=mapping, stream_type=args.stream_type,
-                             on_existing="append" if args.append else "refuse", progress=progress.fraction)
-        progress.done()
-        print(result.summary(), file=out)
+    new = not Path(args.db).exists()
+    try:
+        with _engine(args, create=True) as engine:
+            result = import_file(engine, args.file, fmt=args.format, mapping=mapping, stream_type=args.stream_type,
+                                 on_existing="append" if args.append else "refuse", progress=progress.fraction)
+    except (EsEngineError, KeyboardInterrupt) as e:
+        if new and not isinstance(e, StoreUnavailable):  # the database this import made holds nothing: no trace
+            _remove_new_database(Path(args.db))
+        raise
+    progress.done()
+    print(result.summary(), file=out)
     return OK
+
+
+def _remove_new_database(path: Path) -> None:
+    """Remove a database file the refused import created (and its write-ahead log and lock file)."""
+    lock = Path(os.path.realpath(path) + ".lock")
+    for leftover in (path, Path(str(path) + ".wal"), lock):
+        leftover.unlink(missing_ok=True)
 
 
 def cmd_export(args, out: TextIO, progress: Progress) -> int:
@@ -256,12 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_demo)
 
     p = commands.add_parser(
-        "import", parents=[common], help="import events from CSV, JSON lines, JSON or Parquet",
-        description="Import a file, all or nothing. XES logs (case:concept:name, concept:name, time:timestamp), "
-                    "CloudEvents and esengine exports are recognised; other layouts need the three --*-column "
-                    "options. Streams that already exist are refused unless --append is given.")
-    p.add_argument("file", help="the file to import (.csv, .jsonl/.ndjson, .json, .parquet)")
-    p.add_argument("--format", choices=("csv", "jsonl", "json", "parquet"), help="the format, if the name does not say")
+        "import", parents=[common],
+        help="import events from CSV, JSON lines, JSON, Parquet, XES or an eventsourcing SQLite database",
+        description="Import a file, all or nothing. XES logs (.xes, .xes.gz, or CSV with the columns "
+                    "case:concept:name, concept:name, time:timestamp), CloudEvents, esengine exports and the "
+                    "SQLite database of the Python eventsourcing library (told by its content) are recognised; "
+                    "other layouts need the three --*-column options. Streams that already exist are refused "
+                    "unless --append is given. A refused import into a new --db leaves no file behind.")
+    p.add_argument("file", help="the file to import (.csv, .jsonl/.ndjson, .json, .parquet, .xes, .xes.gz, "
+                                "an eventsourcing .sqlite database)")
+    p.add_argument("--format", choices=("csv", "jsonl", "json", "parquet", "xes", "sqlite"),
+                   help="the format, if the name and the content do not say")
     p.add_argument("--stream-type", help="the stream type of streams the file gives none (default: the file's stem)")
     p.add_argument("--append", action="store_true",
                    help="add events to streams that already exist, after their current version")
@@ -273,11 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata-columns", help="comma-separated columns for the metadata")
     p.set_defaults(run=cmd_import)
 
-    p = commands.add_parser("export", parents=[common], help="export events as JSON lines, Parquet or CSV",
+    p = commands.add_parser("export", parents=[common], help="export events as JSON lines, Parquet, CSV or XES",
                             description="Export the events matching the filters (all events without any), "
-                                        "in position order. jsonl is CloudEvents JSON lines.")
-    p.add_argument("--format", required=True, choices=("jsonl", "parquet", "csv"))
-    p.add_argument("--out", required=True, help="the file to write")
+                                        "in position order. jsonl is CloudEvents JSON lines; xes is an XES "
+                                        "event log for process-mining tools (one trace per stream).")
+    p.add_argument("--format", required=True, choices=("jsonl", "parquet", "csv", "xes"))
+    p.add_argument("--out", required=True, help="the file to write (xes: a name ending in .gz is compressed)")
     p.add_argument("--stream", help="one stream id")
     p.add_argument("--stream-search", help="stream ids starting with this text, or with * and ? wildcards")
     p.add_argument("--stream-type", action="append", help="stream type(s), comma-separated or repeated")

@@ -18,12 +18,14 @@ from ui.navigation import stay_on_the_router
 stay_on_the_router()  # first, before anything is drawn (see its docstring)
 
 MAX_DOWNLOAD = 500_000  # larger exports go through the command line, which streams to a file
-LAYOUTS = {"xes": "an XES event log", "esengine": "an esengine export", "cloudevents": "CloudEvents"}
-FORMAT_NAMES = {"jsonl": "JSON lines (CloudEvents)", "csv": "CSV", "parquet": "Parquet"}
+LAYOUTS = {"xes": "an XES event log", "esengine": "an esengine export", "cloudevents": "CloudEvents",
+           "eventsourcing": "the stored events of an eventsourcing application"}
+FORMAT_NAMES = {"jsonl": "JSON lines (CloudEvents)", "csv": "CSV", "parquet": "Parquet", "xes": "XES (process mining)"}
+UPLOAD_TYPES = ["csv", "jsonl", "ndjson", "json", "parquet", "xes", "gz", "sqlite", "sqlite3", "db"]
 
 st.title("Import and export")
 st.caption("Bring a real event history in from a file (an XES process-mining log, CloudEvents, JSON lines, "
-           "CSV or Parquet), or take events out. An import is all or nothing: a faulty file is refused "
+           "CSV, Parquet, or the SQLite database of a Python eventsourcing application), or take events out. An import is all or nothing: a faulty file is refused "
            "with the line at fault, and the store stays as it was.")
 
 
@@ -77,12 +79,15 @@ def run_import(engine, upload, mapping: ColumnMapping, stream_type: str, append:
 
 
 def import_tab(engine) -> None:
-    upload = st.file_uploader("An event log file", type=["csv", "jsonl", "ndjson", "json", "parquet"],
-                              key="ie_upload", help="One row (or JSON object) per event.")
+    upload = st.file_uploader("An event log file", type=UPLOAD_TYPES, key="ie_upload",
+                              help="One row (or JSON object, or XES event) per event; or an eventsourcing "
+                                   "application's SQLite database.")
     if upload is None:
-        st.info("Choose a file to see a preview. Logs with the XES column names (`case:concept:name`, "
-                "`concept:name`, `time:timestamp`), CloudEvents and this app's own exports are recognised "
-                "without a mapping. For files too large to upload, use `python -m esengine import FILE`.")
+        st.info("Choose a file to see a preview. XES logs (`.xes`, `.xes.gz`, or CSV with the columns "
+                "`case:concept:name`, `concept:name`, `time:timestamp`), CloudEvents, this app's own exports and "
+                "the SQLite database of a Python eventsourcing application (its `stored_events`, not compressed "
+                "or encrypted) are recognised without a mapping. For files too large to upload, use "
+                "`python -m esengine import FILE`.")
         return
     preview = preview_file(upload, name=upload.name)
     st.markdown(f"**Preview** of `{upload.name}`: the first {len(preview.rows)} rows, "
@@ -119,8 +124,11 @@ def export_tab(engine) -> None:
         st.caption("Also filtered by the link: " + ", ".join(f"{k} {v}" for k, v in hidden.items() if v) + " (UTC).")
     count = engine.store.count(where)
     fmt = st.radio("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, horizontal=True, key="ie_x_format")
+    kept = ("XES keeps cases, activities, times and data for process-mining tools; stream types, versions and "
+            "metadata stay behind (JSON lines keep them)." if fmt == "xes"
+            else "Exports keep everything needed to import them again.")
     st.markdown(f"**{count:,} events** match ([see them in the event browser](/event_browser?"
-                f"{urlencode(filter_to_params(where))})). Exports keep everything needed to import them again.")
+                f"{urlencode(filter_to_params(where))})). {kept}")
     if count > MAX_DOWNLOAD:
         st.info(f"That is too many for a download from the browser; use the command line: "
                 f"`python -m esengine export --format {fmt} --out events.{fmt} --db ...` with the same filters.")

@@ -1,6 +1,6 @@
-"""Exporting events: a stream, a filter or the whole store, as CloudEvents JSON lines, CSV or Parquet.
+"""Exporting events: a stream, a filter or the whole store, as CloudEvents JSON lines, CSV, Parquet or XES.
 
-All three formats carry everything needed to import the events again unchanged (see
+JSON lines, CSV and Parquet carry everything needed to import the events again unchanged (see
 :mod:`esengine.interchange.importer`): event id, stream id and type, version, event type, schema
 version, data, metadata and both times. Times are UTC. In CSV and Parquet, ``data`` and ``metadata``
 are JSON text, so nested values survive the round trip. CSV cells a spreadsheet would run as a formula
@@ -11,27 +11,37 @@ JSON lines are CloudEvents 1.0 in structured mode, one event per line::
     {"specversion": "1.0", "id": <event_id>, "source": "/esengine/<stream_type>", "type": <event_type>,
      "subject": <stream_id>, "time": "2026-05-31T10:00:00.000000Z", "datacontenttype": "application/json",
      "data": {...}, "streamtype": ..., "streamversion": <version>, "schemaversion": ...,
-     "recordedtime": "...Z", "esmetadata": {...}}
+     "recordedtime": "...Z", "esmetadata": "{...}"}
+
+Extension values in CloudEvents are strings, numbers or booleans, so ``esmetadata`` is the metadata as a
+JSON string (older exports wrote an object; the importer reads both); ``recordedtime`` is restored on import.
+
+XES (:mod:`.xes`) is for process-mining tools: one trace per stream, its events in version order, written
+in stream order; a path ending in ``.gz`` is compressed with gzip.
 
 The SQL connection is sealed (no file access), so rows are read as Arrow and written from Python,
 batch by batch, so a large store never has to fit in memory at once.
 """
 from __future__ import annotations
 
+import gzip
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Callable, Literal, Union
+from typing import IO, Literal, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from esengine.errors import EsEngineError, ValidationError
+from esengine.interchange.xes import XES_ORDER, XES_SQL, write_xes
 from esengine.store.filters import EventFilter
 
-Format = Literal["jsonl", "csv", "parquet"]
-FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
-MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+Format = Literal["jsonl", "csv", "parquet", "xes"]
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "xes")
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+               "xes": "application/xml"}
 BATCH_ROWS = 100_000
 
 _ISO = "'%Y-%m-%dT%H:%M:%S.%fZ'"
@@ -40,7 +50,7 @@ _CLOUDEVENT_SQL = f"""json_object(
     'type', event_type, 'subject', stream_id, 'time', strftime(occurred_at, {_ISO}),
     'datacontenttype', 'application/json', 'data', coalesce(data, '{{}}'::JSON),
     'streamtype', stream_type, 'streamversion', version, 'schemaversion', schema_version,
-    'recordedtime', strftime(recorded_at, {_ISO}), 'esmetadata', coalesce(metadata, '{{}}'::JSON)
+    'recordedtime', strftime(recorded_at, {_ISO}), 'esmetadata', coalesce(metadata, '{{}}'::JSON)::VARCHAR
 )::VARCHAR AS line"""
 _TABLE_SQL = ("CAST(event_id AS VARCHAR) AS event_id, stream_id, stream_type, version, event_type, schema_version, "
               "occurred_at, CAST(data AS VARCHAR) AS data, CAST(metadata AS VARCHAR) AS metadata, recorded_at, "
@@ -62,14 +72,15 @@ _CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, {_neutralised('stream_id')}
             f"strftime(occurred_at, {_ISO}) AS occurred_at, CAST(data AS VARCHAR) AS data, "
             f"CAST(metadata AS VARCHAR) AS metadata, strftime(recorded_at, {_ISO}) AS recorded_at, position")
 
-Out = Union[str, Path, IO[bytes]]
+Out = str | Path | IO[bytes]
 
 
 def export_events(store, where: EventFilter | None = None, fmt: Format = "jsonl", out: Out | None = None,
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Write the events matching ``where`` (all when None) to ``out`` in position order; returns how many.
 
-    ``fmt`` is ``"jsonl"`` (CloudEvents JSON lines), ``"csv"`` or ``"parquet"``. ``out`` is a file path
+    ``fmt`` is ``"jsonl"`` (CloudEvents JSON lines), ``"csv"``, ``"parquet"`` or ``"xes"`` (a path ending
+    in ``.gz`` is compressed). Events are in position order (XES: by stream). ``out`` is a file path
     or a binary file object (e.g. ``io.BytesIO`` for a download button). ``progress(done, total)`` is
     called after each batch. Accepts an :class:`~esengine.engine.Engine` or its ``EventStore``.
     """
@@ -82,13 +93,14 @@ def export_events(store, where: EventFilter | None = None, fmt: Format = "jsonl"
                               {"out": "required"})
     clause, params = (where or EventFilter()).where()
     total = store.count(where)
-    select = {"jsonl": _CLOUDEVENT_SQL, "csv": _CSV_SQL, "parquet": _TABLE_SQL}[fmt]
+    select = {"jsonl": _CLOUDEVENT_SQL, "csv": _CSV_SQL, "parquet": _TABLE_SQL, "xes": XES_SQL}[fmt]
+    order = XES_ORDER if fmt == "xes" else "position"
     # A cursor of its own: the result is read to the end batch by batch while the caller's cursor stays free.
     cur = store.cursor().cursor()
     try:
-        reader = cur.sql(f"SELECT {select} FROM events WHERE {clause} ORDER BY position",
+        reader = cur.sql(f"SELECT {select} FROM events WHERE {clause} ORDER BY {order}",
                          params=params).to_arrow_reader(BATCH_ROWS)
-        target, close = _open(out)
+        target, close = _open(out, compress=fmt == "xes")
         try:
             written = _WRITERS[fmt](reader, target, total, progress)
         finally:
@@ -108,9 +120,11 @@ def export_bytes(store, where: EventFilter | None = None, fmt: Format = "jsonl")
     return buffer.getvalue()
 
 
-def _open(out: Out) -> tuple[IO[bytes], bool]:
+def _open(out: Out, compress: bool = False) -> tuple[IO[bytes], bool]:
     if isinstance(out, (str, Path)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
+        if compress and str(out).lower().endswith(".gz"):
+            return cast("IO[bytes]", gzip.open(out, "wb")), True
         return open(out, "wb"), True
     return out, False
 
@@ -154,4 +168,4 @@ def _write_parquet(reader: pa.RecordBatchReader, out: IO[bytes], total: int, pro
     return done
 
 
-_WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
+_WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet, "xes": write_xes}

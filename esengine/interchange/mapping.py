@@ -1,24 +1,29 @@
 """Which column of a file is the stream id, the event type, the time, the data and the metadata.
 
-Three layouts are recognised without help (:func:`recognise`):
+Four layouts are recognised without help (:func:`recognise`):
 
-* the process-mining names of the XES standard: ``case:concept:name`` is the stream,
-  ``concept:name`` the event type, ``time:timestamp`` the time; every other column (``case:``
-  attributes of the stream included, under their own names) goes into the event's data;
+* the process-mining names of the XES standard, in CSV logs and XES files alike: ``case:concept:name``
+  is the stream, ``concept:name`` the event type, ``time:timestamp`` the time, ``identity:id`` (if any)
+  the event id; every other column (``case:`` attributes of the stream included, under their own
+  names) goes into the event's data;
 * esengine's own CSV and Parquet exports (``event_id``, ``stream_id``, ``event_type``,
-  ``occurred_at``, ``data`` and ``metadata`` as JSON text);
-* CloudEvents (``specversion``, ``id``, ``type``, ...): ``subject`` (else ``source``) is the stream.
+  ``occurred_at``, ``data`` and ``metadata`` as JSON text, ``recorded_at``);
+* CloudEvents (``specversion``, ``id``, ``type``, ...): ``subject`` (else ``source``) is the stream;
+  the extensions of esengine's own export (``esmetadata`` as a JSON string, or as an object as older
+  exports wrote it, ``recordedtime``, ...) go back where they came from;
+* the stored events of the ``eventsourcing`` library, as :mod:`.eventsourcing_db` reads them.
 
 Anything else needs a :class:`ColumnMapping`; :func:`guess` proposes one for the import page.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from esengine.errors import ImportRejected
+from esengine.interchange import eventsourcing_db as es
 from esengine.interchange.readers import UNNAMED
 
-XES_CASE, XES_ACTIVITY, XES_TIME = "case:concept:name", "concept:name", "time:timestamp"
+XES_CASE, XES_ACTIVITY, XES_TIME, XES_ID = "case:concept:name", "concept:name", "time:timestamp", "identity:id"
 CLOUDEVENT_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "datacontenttype",
                          "dataschema", "data", "data_base64")
 # Extension attributes that esengine's own exports write (see export.py); they map onto columns.
@@ -35,6 +40,8 @@ class ColumnMapping:
     name a column that already holds a JSON object (esengine exports, CloudEvents). ``version``
     names a column that orders each stream's events before the time does (esengine exports).
     ``stream_type`` names a column; without one every stream gets the import's stream type.
+    ``recorded_time`` names a column holding when the event was recorded (esengine's own exports);
+    without one, events are recorded at the time of the import.
     """
 
     stream_id: str
@@ -49,12 +56,13 @@ class ColumnMapping:
     data_object: str | None = None
     metadata_object: str | None = None
     ignore: tuple[str, ...] = ()
-    kind: str = "custom"  # "xes", "esengine", "cloudevents" or "custom": for messages and the page
+    recorded_time: str | None = None
+    kind: str = "custom"  # "xes", "esengine", "cloudevents", "eventsourcing" or "custom": messages and the page
 
     def used(self) -> list[str]:
         """The columns this mapping reads, besides data and metadata columns."""
         named = [self.stream_id, self.event_type, self.time, self.event_id, self.stream_type, self.version,
-                 self.schema_version, self.data_object, self.metadata_object]
+                 self.schema_version, self.data_object, self.metadata_object, self.recorded_time]
         return [c for c in named if c]
 
     def data_columns(self, columns: list[str]) -> list[str]:
@@ -78,24 +86,34 @@ class ColumnMapping:
             if not name:
                 raise ImportRejected(f"Choose the column that holds the {role}.")
 
-    def with_(self, **changes) -> "ColumnMapping":
+    def with_(self, **changes) -> ColumnMapping:
         return replace(self, **changes)
 
 
 def recognise(columns: list[str]) -> ColumnMapping | None:
-    """The mapping of a known layout (XES, esengine export, CloudEvents), or None."""
+    """The mapping of a known layout (XES, esengine export, CloudEvents, eventsourcing), or None."""
     present = set(columns)
     if {XES_CASE, XES_ACTIVITY, XES_TIME} <= present:
-        return ColumnMapping(XES_CASE, XES_ACTIVITY, XES_TIME, kind="xes")
+        return xes_mapping(columns)
     if set(EXPORT_COLUMNS) <= present:
         return ColumnMapping("stream_id", "event_type", "occurred_at", data=(),
                              event_id="event_id", stream_type=_if("stream_type", present),
                              version=_if("version", present), schema_version=_if("schema_version", present),
                              data_object="data", metadata_object=_if("metadata", present),
-                             ignore=tuple(c for c in ("recorded_at", "position") if c in present), kind="esengine")
+                             recorded_time=_if("recorded_at", present),
+                             ignore=tuple(c for c in ("position",) if c in present), kind="esengine")
+    if {es.STREAM, es.VERSION, es.TOPIC, es.DATA, es.TYPE, es.TIME} <= present:
+        return ColumnMapping(es.STREAM, es.TYPE, es.TIME, data=(), stream_type=es.STREAM_TYPE,
+                             version=es.VERSION, schema_version=_if(es.SCHEMA, present), data_object=es.DATA,
+                             metadata_object=_if(es.META, present), ignore=(es.TOPIC,), kind="eventsourcing")
     if {"specversion", "id", "type"} <= present and ("subject" in present or "source" in present):
         return cloudevents_mapping(columns)
     return None
+
+
+def xes_mapping(columns: list[str]) -> ColumnMapping:
+    """The XES names (the layout of every XES file, even one whose events lack some of them)."""
+    return ColumnMapping(XES_CASE, XES_ACTIVITY, XES_TIME, event_id=_if(XES_ID, set(columns)), kind="xes")
 
 
 def cloudevents_mapping(columns: list[str]) -> ColumnMapping:
@@ -108,7 +126,7 @@ def cloudevents_mapping(columns: list[str]) -> ColumnMapping:
         metadata=foreign_source + extensions, event_id="id", stream_type=_if("streamtype", present),
         version=_if("streamversion", present), schema_version=_if("schemaversion", present),
         data_object="data" if "data" in present else None, metadata_object=_if("esmetadata", present),
-        kind="cloudevents")
+        recorded_time=_if("recordedtime", present), kind="cloudevents")
 
 
 _ROLE_NAMES = {  # exact names first, then parts of names, for each role
@@ -149,4 +167,4 @@ def _if(name: str, present: set[str]) -> str | None:
     return name if name in present else None
 
 
-__all__ = ["ColumnMapping", "recognise", "guess", "XES_CASE", "XES_ACTIVITY", "XES_TIME"]
+__all__ = ["XES_ACTIVITY", "XES_CASE", "XES_ID", "XES_TIME", "ColumnMapping", "guess", "recognise", "xes_mapping"]

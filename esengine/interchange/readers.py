@@ -1,9 +1,13 @@
-"""Reading files to import: CSV, JSON lines, a JSON array (CloudEvents batch) and Parquet.
+"""Reading files to import: CSV, JSON lines, a JSON array (CloudEvents batch), Parquet, XES logs (:mod:`.xes`)
+and the ``eventsourcing`` library's SQLite database (:mod:`.eventsourcing_db`).
 
 Each reader streams its file in batches of Arrow rows, each row tagged with ``_row``, where it sits
 in the file (the line for CSV and JSON lines, the row for Parquet, the item for a JSON array), so
 that a refusal can say where the fault is. CSV cells arrive as text (empty cells as null) and are
-typed later over the whole file; JSON rows arrive as one JSON text per row (``_line``).
+typed later over the whole file; JSON rows arrive as one JSON text per row (``_line``), and so do the
+events of an XES log (tagged with the line of their ``<event>``) and the library's stored events.
+
+The format is told by the file's name, else by its first bytes (gzip, XML, SQLite).
 
 The database connection cannot read files (it is sealed), so all file access is here, in Python.
 """
@@ -12,9 +16,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,10 +27,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from esengine.errors import ImportRejected
+from esengine.interchange.eventsourcing_db import eventsourcing_batches, is_sqlite
+from esengine.interchange.xes import is_gzip, open_text, xes_batches
 
-FORMATS = ("csv", "jsonl", "json", "parquet")
+FORMATS = ("csv", "jsonl", "json", "parquet", "xes", "sqlite")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-             ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+             ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xes": "xes", ".xes.gz": "xes"}
 BATCH_ROWS = 200_000
 _BLOCK = 16 << 20
 ROW, LINE = "_row", "_line"  # the file position of a row; the JSON text of a row
@@ -40,20 +47,23 @@ class Source:
     fmt: str
     opener: Callable[[], IO[bytes]]
     size: int
+    path: Path | None = None  # the file on disk, if it is one (SQLite reads it in place)
 
     @property
     def stem(self) -> str:
-        return Path(self.name).stem
+        name = Path(self.name)
+        return Path(name.stem).stem if name.suffix.lower() == ".gz" else name.stem
 
 
 def open_source(file: Any, fmt: str | None = None, name: str | None = None) -> Source:
     """A :class:`Source` for a path, bytes, or a binary file object (e.g. a Streamlit upload)."""
+    path: Path | None = None
     if isinstance(file, (str, Path)):
         path = Path(file)
         if not path.is_file():
             raise ImportRejected(f"There is no file {path}. Check the path.")
         name = name or path.name
-        opener: Callable[[], IO[bytes]] = lambda: open(path, "rb")  # noqa: E731
+        opener: Callable[[], IO[bytes]] = lambda: open(path, "rb")  # noqa: E731, SIM115
         size = path.stat().st_size
     else:
         data = file if isinstance(file, (bytes, bytearray)) else file.getvalue() if hasattr(file, "getvalue") \
@@ -61,21 +71,61 @@ def open_source(file: Any, fmt: str | None = None, name: str | None = None) -> S
         name = name or getattr(file, "name", None) or "upload"
         opener = lambda: io.BytesIO(data)  # noqa: E731
         size = len(data)
-    fmt = fmt or _SUFFIXES.get(Path(name).suffix.lower())
-    if fmt not in FORMATS:
-        raise ImportRejected(f"Cannot tell the format of '{name}' from its name: choose one of "
-                             f"{', '.join(FORMATS)} (files ending in .csv, .jsonl, .json or .parquet are known).")
     if size == 0:
         raise ImportRejected(f"The file '{name}' is empty: there are no events to import.", line=1)
-    return Source(name, fmt, opener, size)
+    fmt = fmt or _by_name(name) or _by_content(opener)
+    if fmt not in FORMATS:
+        raise ImportRejected(f"Cannot tell the format of '{name}' from its name or its first bytes: choose one of "
+                             f"{', '.join(FORMATS)} (files ending in .csv, .jsonl, .json, .parquet, .xes or .xes.gz "
+                             "are known, and so are an eventsourcing SQLite database and gzip-compressed XES).")
+    return Source(name, fmt, opener, size, path)
+
+
+def _by_name(name: str) -> str | None:
+    suffixes = [s.lower() for s in Path(name).suffixes]
+    return _SUFFIXES.get("".join(suffixes[-2:])) or (_SUFFIXES.get(suffixes[-1]) if suffixes else None)
+
+
+def _by_content(opener: Callable[[], IO[bytes]]) -> str | None:
+    """XES (also gzip-compressed) and SQLite by their first bytes; a DuckDB file is refused plainly."""
+    with opener() as raw:
+        head = raw.read(16)
+        if is_gzip(head):
+            raw.seek(0)
+            try:
+                head = open_text(raw).read(512)
+            except (OSError, EOFError):
+                return None
+    if is_sqlite(head):
+        return "sqlite"
+    if head[8:12] == b"DUCK":
+        raise ImportRejected("This is a DuckDB database, not a file of events: open it as the store "
+                             "(--db or ESENGINE_DB), or export its events from the app that wrote it.")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"<?xml", b"<log")):
+        return "xes"
+    return None
 
 
 # -- batches -------------------------------------------------------------------------------------
-def read_batches(source: Source, progress: Callable[[int, int], None] | None = None) -> Iterator[pa.Table]:
-    """The file's rows in batches (see the module docstring); ``progress(bytes_done, bytes_total)``."""
+def read_batches(source: Source, progress: Callable[[int, int], None] | None = None,
+                 batch_rows: int | None = None) -> Iterator[pa.Table]:
+    """The file's rows in batches (see the module docstring); ``progress(bytes_done, bytes_total)``.
+
+    ``batch_rows`` bounds the rows of an XES or SQLite batch (the preview reads only the first few)."""
+    report = progress or (lambda done, total: None)
+    rows = batch_rows or BATCH_ROWS
+    if source.fmt == "xes":
+        with source.opener() as raw:
+            yield from xes_batches(raw, source.size, report, rows, _lines_table)
+        return
+    if source.fmt == "sqlite":
+        data = None if source.path is not None else source.opener().read()
+        yield from eventsourcing_batches(source.path, data, source.size, report, rows, _lines_table)
+        return
     reader = {"csv": _csv_batches, "jsonl": _jsonl_batches, "json": _json_batches,
               "parquet": _parquet_batches}[source.fmt]
-    yield from reader(source, progress or (lambda done, total: None))
+    yield from reader(source, report)
 
 
 def csv_header(source: Source) -> tuple[list[str], str]:
@@ -118,7 +168,7 @@ def _csv_batches(source: Source, progress) -> Iterator[pa.Table]:
         ragged.append(row)
         return "error"
 
-    columns, read, parse, convert = _csv_options(source, handler=on_ragged)
+    _, read, parse, convert = _csv_options(source, handler=on_ragged)
     row = 2  # line 1 is the header
     with source.opener() as f:
         try:
@@ -141,8 +191,11 @@ def _refuse_ragged(source: Source, row) -> None:
     number = row.number
     if number is None:  # the parallel reader does not know line numbers; find it again in one thread
         found: list[Any] = []
-        _, read, parse, convert = _csv_options(source, use_threads=False,
-                                               handler=lambda r: (found.append(r), "error")[1])
+
+        def note(ragged_row: Any) -> str:
+            found.append(ragged_row)
+            return "error"
+        _, read, parse, convert = _csv_options(source, use_threads=False, handler=note)
         with source.opener() as f:
             try:
                 pacsv.open_csv(f, read_options=read, parse_options=parse, convert_options=convert).read_all()
@@ -239,7 +292,7 @@ def _parquet_batches(source: Source, progress) -> Iterator[pa.Table]:
 # -- preview -------------------------------------------------------------------------------------
 def preview(source: Source, rows: int = 20) -> pd.DataFrame:
     """The first ``rows`` rows of the file as a table, columns as the file names them (for the page)."""
-    batch = next(read_batches(_head(source)), None)
+    batch = next(read_batches(_head(source), batch_rows=max(rows, 1000)), None)
     if batch is None:
         return pd.DataFrame()
     batch = batch.slice(0, rows)
@@ -252,14 +305,15 @@ def preview(source: Source, rows: int = 20) -> pd.DataFrame:
                 item = {"(not JSON)": text}
             records.append({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in
                             (item.items() if isinstance(item, dict) else {"(value)": item}.items())})
-        return pd.DataFrame.from_records(records)
+        frame = pd.DataFrame.from_records(records)
+        return frame.astype(object).where(frame.notna(), "")  # a key a row lacks shows empty, not "None"
     frame = batch.drop_columns([ROW]).to_pandas()
     return frame.astype(object).where(frame.notna(), "")  # an empty cell shows empty, not "None"
 
 
 def _head(source: Source, limit: int = 1 << 20) -> Source:
     """The first megabyte of a text file (whole lines only), for a quick preview."""
-    if source.fmt in ("parquet", "json") or source.size <= limit:
+    if source.fmt in ("parquet", "json", "xes", "sqlite") or source.size <= limit:
         return source
     with source.opener() as f:
         head = f.read(limit)

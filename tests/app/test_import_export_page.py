@@ -45,3 +45,16 @@ def test_a_links_time_filter_is_shown_and_applied(app_env):
     assert not at.exception
     assert any("occurred from 2026-05-01" in c.value for c in at.caption)
     assert any(f"**{expected:,} events** match" in m.value for m in at.markdown)
+
+
+def test_an_xes_export_of_a_stream_is_offered_for_download(app_env):
+    with Engine(app_env) as e:
+        stream = e.store.stream_ids("order", limit=1)[0]
+    at = app_test("pages/import_export.py")
+    at.query_params["stream"] = stream
+    at.run()
+    at.radio(key="ie_x_format").set_value("xes").run()
+    assert any("stream types, versions and metadata stay behind" in m.value for m in at.markdown)
+    at.button(key="ie_x_prepare").click().run()
+    assert not at.exception and not at.error
+    assert at.get("download_button")[0].proto.label.startswith("Download")

@@ -46,3 +46,19 @@ def test_a_filtered_export_downloads_cloudevents(app_server, page):
         download_button.click()
     lines = open(info.value.path(), encoding="utf-8").read().splitlines()
     assert lines and {json.loads(line)["type"] for line in lines} == {"OrderShipped"}
+
+
+def test_uploading_an_eventsourcing_database_recognises_and_imports_its_streams(app_server, page, tmp_path):
+    pytest.importorskip("eventsourcing")
+    from tests.integration.test_peer_stores import _school
+    (fido, _), _ = _school(tmp_path / "school.sqlite")
+    page.goto(app_server + "/import_export")
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(tmp_path / "school.sqlite"))
+    expect(page.get_by_text("Recognised as the stored events of an eventsourcing application")).to_be_visible()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Imported 5 events in 2 streams \(2 event types\)"))).to_be_visible()
+    page.get_by_role("link", name=f"Time-travel through stream {fido.hex}").click()
+    wait_for_app(page)
+    expect(page).to_have_url(re.compile(rf"/time_travel\?stream={fido.hex}"))
+    assert page.locator('[data-testid="stException"]').count() == 0
