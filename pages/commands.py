@@ -20,6 +20,7 @@ from ui.feedback import plain_errors, show_error
 from ui.flow_view import show_flow, show_row_changes
 from ui.formatting import local_and_utc
 from ui.forms import form_payload, number_input, prefill, reference_select, render_fields, show_refusal
+from ui.navigation import stay_on_the_router
 
 VERSION_KEY = "commands_expected_version"
 LIMIT = 1000  # choices offered by a picker (the browser gets them all on every run)
@@ -177,10 +178,6 @@ def stream_section(engine, form, options) -> None:
     st.markdown("**2. Fill in and send**")
 
 
-st.title("Commands")
-st.caption("A command is a request to change something. The aggregate checks its rules; if they hold, the "
-           "change is stored as events, which the read model then shows. Refusals write nothing.")
-
 def picker_options(engine, form, search: str | None) -> dict[str, list]:
     """The choices of each picker of the form: cached per state of the store, searched on demand."""
     streams = stream_kind(form) if form.stream_reference else None
@@ -189,6 +186,11 @@ def picker_options(engine, form, search: str | None) -> dict[str, list]:
     return {kind: reference_options(engine, kind, LIMIT, search) if kind == streams and search else
             cached.reference_options(engine, kind) for kind in kinds if kind}
 
+
+stay_on_the_router()  # first, before anything is drawn (see its docstring)
+st.title("Commands")
+st.caption("A command is a request to change something. The aggregate checks its rules; if they hold, the "
+           "change is stored as events, which the read model then shows. Refusals write nothing.")
 
 with plain_errors():
     engine = get_engine()
