@@ -31,14 +31,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import report, timed  # noqa: E402
-from esengine import Engine  # noqa: E402
-from esengine.console import run_query  # noqa: E402
-from esengine.console.sandbox import sandbox_for  # noqa: E402
-from esengine.core.events import NewEvent  # noqa: E402
-from esengine.errors import QueryRejected  # noqa: E402
+from common import report, timed
+from esengine import Engine
+from esengine.console import run_query
+from esengine.console.sandbox import sandbox_for
+from esengine.core.events import NewEvent
+from esengine.errors import QueryRejected
 
 HOSTILE = {
     "2 GB string": "SELECT length(repeat('x', 2000000000))",

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from common import report, timed  # noqa: E402  (bench/common.py puts the project on sys.path)
+from common import report, timed
 
 from esengine import Engine
 from esengine.store import chain

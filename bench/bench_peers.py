@@ -22,11 +22,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.timetravel import state_at  # noqa: E402
-from esengine.timetravel.samples import repriced_product  # noqa: E402
+from esengine import Engine
+from esengine.timetravel import state_at
+from esengine.timetravel.samples import repriced_product
 
 try:
     from eventsourcing.application import Application

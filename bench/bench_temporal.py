@@ -26,20 +26,17 @@ and printed on its own line, before the timed queries.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.core.events import NewEvent  # noqa: E402
-from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows  # noqa: E402
-from esengine.demo import generate_bulk  # noqa: E402
-from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of  # noqa: E402
+from esengine import Engine
+from esengine.core.events import NewEvent
+from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows
+from esengine.demo import generate_bulk
+from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of
 
 BASELINE = ("SELECT * FROM events WHERE occurred_at <= ? "
             "QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1")

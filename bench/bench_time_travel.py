@@ -15,7 +15,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,11 +23,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.timetravel import state_at  # noqa: E402
-from esengine.timetravel.samples import repriced_product  # noqa: E402
+from esengine import Engine
+from esengine.timetravel import state_at
+from esengine.timetravel.samples import repriced_product
 
 
 def imported_stream(engine, n: int, stream_id: str = "ticket-bench") -> str:
