@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterator
 
 import duckdb
 
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         progress.done()
         print("Interrupted; an import in progress was rolled back.", file=sys.stderr)
         return FAILED
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the last resort: one plain line and an exit code, never a traceback
         progress.done()
         if isinstance(e, duckdb.Error) and damaged(e):  # a damaged file found after the first reads
             print(f"Database unavailable: {unreadable(Path(args.db), e)}", file=sys.stderr)

@@ -9,7 +9,8 @@ import importlib
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Self
 
 import duckdb
 
@@ -80,7 +81,7 @@ class Engine:
         return self.repositories.get(aggregate_type)
 
     @contextmanager
-    def batch(self, flush_every: int = 2000) -> Iterator["Engine"]:
+    def batch(self, flush_every: int = 2000) -> Iterator[Engine]:
         """Run many commands on this thread and commit them in large groups (demo data, scripts).
 
         Every command is still validated and checked as usual; its events are written when the
@@ -110,7 +111,7 @@ class Engine:
         finally:
             self.database.close(checkpoint=False)
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

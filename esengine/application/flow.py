@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.application.recording import Load, ScopeRecord
 from esengine.errors import ConcurrencyError, DomainRuleViolation, NotFound, ValidationError

@@ -11,7 +11,8 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import duckdb
 

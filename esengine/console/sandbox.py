@@ -168,7 +168,7 @@ class Sandbox:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-_SANDBOXES: "weakref.WeakKeyDictionary[object, Sandbox]" = weakref.WeakKeyDictionary()
+_SANDBOXES: weakref.WeakKeyDictionary[object, Sandbox] = weakref.WeakKeyDictionary()
 _SANDBOXES_LOCK = threading.Lock()
 
 

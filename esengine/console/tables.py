@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 _MARK = """SELECT (SELECT coalesce(max(position), 0) FROM events),
                   (SELECT count(*) FROM command_log), (SELECT count(*) FROM snapshots),

@@ -9,7 +9,7 @@ import json
 import random
 import uuid
 from datetime import datetime, timedelta
-from typing import Callable
+from collections.abc import Callable
 
 import pyarrow as pa
 

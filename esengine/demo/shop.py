@@ -14,9 +14,9 @@ import os
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.application.context import CommandContext
 from esengine.domains.orders import commands as c
@@ -94,7 +94,7 @@ def _load_catalogue() -> list[tuple[str, float]]:
 
 def default_end() -> datetime:
     """Midnight UTC today: the demo's history ends there (naive UTC)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return datetime(now.year, now.month, now.day)
 
 

@@ -34,7 +34,7 @@ class FieldSpec:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
-    line_fields: tuple["FieldSpec", ...] = ()  # for kind "lines": the fields of one line
+    line_fields: tuple[FieldSpec, ...] = ()  # for kind "lines": the fields of one line
     description: str = ""  # the model's description of the field ("Letters, digits and dashes")
 
 

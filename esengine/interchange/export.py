@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import IO, Callable, Literal, Union
+from typing import IO, Literal
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -62,7 +63,7 @@ _CSV_SQL = (f"CAST(event_id AS VARCHAR) AS event_id, {_neutralised('stream_id')}
             f"strftime(occurred_at, {_ISO}) AS occurred_at, CAST(data AS VARCHAR) AS data, "
             f"CAST(metadata AS VARCHAR) AS metadata, strftime(recorded_at, {_ISO}) AS recorded_at, position")
 
-Out = Union[str, Path, IO[bytes]]
+Out = str | Path | IO[bytes]
 
 
 def export_events(store, where: EventFilter | None = None, fmt: Format = "jsonl", out: Out | None = None,

@@ -29,7 +29,8 @@ import json
 
 import time as clock
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import duckdb
 
@@ -116,7 +117,7 @@ def import_file(engine, file: Any, fmt: str | None = None, mapping: ColumnMappin
     names = list(engine.projections.registered)
     for i, projection in enumerate(names):
         share = 0.1 / len(names)
-        engine.projections.catch_up(projection, progress=lambda done, total, i=i, name=projection: report(
+        engine.projections.catch_up(projection, progress=lambda done, total, i=i, name=projection, share=share: report(
             0.9 + share * (i + done / max(total, 1)), f"Updating projection {name}"))
     report(1.0, "Done")
     return ImportResult(source.name, source.fmt, job.layout, written, job.streams, job.event_types,
@@ -329,8 +330,8 @@ class _Import:
             ("time_text IS NULL OR trim(time_text) = ''", mapping.time, None,
              "This row has no time: every event needs one."),
             ("occurred_at IS NULL", mapping.time, "time_text",
-             "'{}' is not a time this import understands; write times in ISO 8601, e.g. 2024-05-01T10:00:00+02:00 "
-             "(without an offset, UTC is assumed)."),
+             ("'{}' is not a time this import understands; write times in ISO 8601, e.g. 2024-05-01T10:00:00+02:00 "
+              "(without an offset, UTC is assumed).")),
         ]
         if mapping.data_object and not self.json:
             checks.append(("data_text IS NOT NULL AND TRY_CAST(data_text AS JSON) IS NULL", mapping.data_object,

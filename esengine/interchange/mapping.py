@@ -13,7 +13,7 @@ Anything else needs a :class:`ColumnMapping`; :func:`guess` proposes one for the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from esengine.errors import ImportRejected
 from esengine.interchange.readers import UNNAMED
@@ -78,7 +78,7 @@ class ColumnMapping:
             if not name:
                 raise ImportRejected(f"Choose the column that holds the {role}.")
 
-    def with_(self, **changes) -> "ColumnMapping":
+    def with_(self, **changes) -> ColumnMapping:
         return replace(self, **changes)
 
 

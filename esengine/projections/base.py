@@ -12,7 +12,8 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -217,7 +218,7 @@ class Projection:
             try:
                 for table, keys in self.keys(event).items():
                     wanted[table].update(k for k in keys if k is not None)
-            except Exception as e:  # noqa: BLE001 - malformed data is a poison event, named as such
+            except Exception as e:  # malformed data is a poison event, named as such
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in wanted.items():
             if keys:
@@ -225,7 +226,7 @@ class Projection:
         for event in relevant:
             try:
                 self._handlers[event.event_type](self, event, rows)
-            except Exception as e:  # noqa: BLE001 - any handler bug stops this projection, not the store
+            except Exception as e:  # any handler bug stops this projection, not the store
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in rows.dirty.items():
             if keys:

@@ -27,10 +27,12 @@ stream id at no cost; once many rows were appended event by event since, a catch
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -146,7 +148,7 @@ class StreamStatesProjection(Projection):
                              "created_at": row["created_at"], "updated_at": row["updated_at"],
                              "recorded_until": row["recorded_until"], "next_occurred_at": None,
                              "next_recorded_at": None, "state": dump_state(row["state"])})
-            except Exception as error:  # noqa: BLE001 - named as the poison event; nothing written yet
+            except Exception as error:  # named as the poison event; nothing written yet
                 raise ProjectionHandlerFailed(e, error) from error
         # each row is its stream's state until the earliest of the stream's later events
         later: dict[str, tuple[datetime | None, datetime | None]] = {}
@@ -249,8 +251,8 @@ class StreamStatesProjection(Projection):
             cuts = cur.execute("SELECT quantile_disc(stream_id, ?) FROM events WHERE position <= ?",
                                [[k / parts for k in range(1, parts)], upto]).fetchall()[0][0]
             bounds = [None, *sorted(set(cuts)), None]
-        for low, high in zip(bounds, bounds[1:]):
-            source = cur.sql(f"""
+        for low, high in itertools.pairwise(bounds):
+            source = cur.sql("""
                 SELECT stream_id || '#' || version AS key, stream_id, stream_type, version, event_type, occurred_at,
                        recorded_at, position,
                        min(occurred_at) OVER upto_here AS created_at, max(occurred_at) OVER upto_here AS updated_at,

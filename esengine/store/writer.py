@@ -17,7 +17,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -77,7 +78,7 @@ class StreamAppend:
 
 @dataclass
 class _Batch:
-    requests: list["_Request"] = field(default_factory=list)
+    requests: list[_Request] = field(default_factory=list)
     heads: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
 
@@ -217,7 +218,7 @@ class GroupCommitWriter:
             return n
 
     @contextmanager
-    def batch(self, flush_every: int = 2000) -> Iterator["GroupCommitWriter"]:
+    def batch(self, flush_every: int = 2000) -> Iterator[GroupCommitWriter]:
         """A context in which this thread's appends are collected and committed together.
 
         Inside it, each append is checked for concurrency at once (against the store and the batch)

@@ -17,7 +17,7 @@ import logging
 import uuid
 from dataclasses import fields
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd

@@ -7,7 +7,8 @@ method that is with :func:`register_rule_check`; the Orders domain's checks are 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from esengine.core.aggregate import Aggregate
 from esengine.core.events import DomainEvent

@@ -8,7 +8,8 @@ command it stands for, left out as well.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.errors import DomainRuleViolation, ValidationError
 from esengine.timetravel.diff import FieldChange, diff_states

@@ -44,7 +44,7 @@ class Order(ShopAggregate):
     State = OrderState
 
     @classmethod
-    def create(cls, order_id: str, customer_id: str, items: list[ev.LineItem]) -> "Order":
+    def create(cls, order_id: str, customer_id: str, items: list[ev.LineItem]) -> Order:
         order = cls(order_id)
         order.check_rule(bool(items), "an order has at least one item", "An order needs at least one item.")
         for item in items:
@@ -129,7 +129,7 @@ class Customer(Aggregate):
     State = CustomerState
 
     @classmethod
-    def register(cls, customer_id: str, name: str, email: str) -> "Customer":
+    def register(cls, customer_id: str, name: str, email: str) -> Customer:
         customer = cls(customer_id)
         customer.raise_event(ev.CustomerRegistered(customer_id=customer_id, name=name, email=email))
         return customer
@@ -157,7 +157,7 @@ class Product(ShopAggregate):
     State = ProductState
 
     @classmethod
-    def add(cls, product_id: str, name: str, price: float) -> "Product":
+    def add(cls, product_id: str, name: str, price: float) -> Product:
         product = cls(product_id)
         product._positive(price, "price")
         product.raise_event(ev.ProductAdded(product_id=product_id, name=name, price=money(price)))

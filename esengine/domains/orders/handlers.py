@@ -1,7 +1,7 @@
 """Command handlers: load, act, save. Plain functions, one per command."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.application.buses import CommandScope
 from esengine.domains.orders import commands as c

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.core.events import StoredEvent
 from esengine.domains.orders.order_sql import build_orders
