@@ -18,7 +18,7 @@ from ui.engine import get_engine
 from ui.feedback import plain_errors, show_error
 from ui.flow_view import show_flow, show_row_changes
 from ui.formatting import local_and_utc
-from ui.forms import field_key, form_payload, number_input, prefill, reference_select, render_fields, show_refusal
+from ui.forms import form_payload, number_input, prefill, reference_select, render_fields, show_refusal
 
 FORMS = {f.command_type: f for f in describe_commands(ALL_COMMANDS)}
 VERSION_KEY = "commands_expected_version"

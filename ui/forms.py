@@ -8,7 +8,8 @@ Widget keys are ``<prefix>_<field>`` (``<prefix>_<field>_<line>_<subfield>`` for
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import streamlit as st
 
