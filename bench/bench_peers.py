@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from typing import ClassVar
 import random
 import statistics
 import sys
@@ -45,7 +46,7 @@ class Thing(Aggregate):
 
 
 class Shop(Application):
-    snapshotting_intervals = {Thing: 20}
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Thing: 20}
 
 
 class ShopWithoutSnapshots(Application):

@@ -88,7 +88,7 @@ def app_server(demo_copy):
     """A real `streamlit run app.py` on a free port over a private demo copy; yields its base URL."""
     port = _free_port()
     env = dict(os.environ, ESENGINE_DB=str(demo_copy))
-    log = open(demo_copy.with_suffix(".log"), "w")
+    log = open(demo_copy.with_suffix(".log"), "w")  # noqa: SIM115 - the server writes to it until teardown
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
