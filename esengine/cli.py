@@ -217,7 +217,7 @@ def _filter(args):
 
 def build_parser() -> argparse.ArgumentParser:
     from esengine.engine import default_db_path
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", default=str(default_db_path()), metavar="PATH",
                         help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")

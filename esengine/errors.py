@@ -145,6 +145,8 @@ class ImportRejected(EsEngineError):
 class QueryRejected(EsEngineError):
     """A query for the read-only console was refused or failed; the store is unchanged."""
 
+    peak_memory_mb: float | None = None  # the worker's peak resident memory, when the worker answered
+
 
 class SnapshotCorrupt(EsEngineError):
     """A stored snapshot could not be read; it is ignored and the state is rebuilt from events."""

@@ -49,7 +49,7 @@ def pin_version(form, version: int | None = None) -> None:
 def colleague(form) -> None:
     order_id = S.get(stream_key(form))
     try:
-        result = colleague_change(get_engine(), order_id)
+        result = colleague_change(get_engine(), order_id or "")
         S["commands_notice"] = (f"A colleague ran {result.command_type} on {order_id}: it is now at version "
                                 f"{result.new_version}. Your form still expects version {S.get(VERSION_KEY)}: "
                                 "send it to see the conflict.")
@@ -95,7 +95,10 @@ def apply_again_link(engine) -> None:
     if not again or S.get("commands_again") == again:
         return
     S["commands_again"] = again
-    command_type, payload = command_of_event(engine.store, parse_position(again))
+    position = parse_position(again)
+    if position is None:
+        return
+    command_type, payload = command_of_event(engine.store, position)
     form = FORMS[command_type]
     S["commands_type"] = command_type
     prefill(form, payload, prefix_of(form))
@@ -196,7 +199,7 @@ with plain_errors():
         st.info(notice)
     with st.form(key=f"{prefix}_form"):
         st.subheader(form.title)
-        render_fields(form, options, prefix, skip=(form.stream_reference, "expected_version"))
+        render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))
         st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
     outcome = S.get("commands_outcome")
     if outcome:

@@ -62,7 +62,7 @@ with plain_errors():
     if not orders:
         st.info("There is no pending order to collide on: place one on the Commands page first.")
     else:
-        order = st.selectbox("The order (pending orders, newest first)", list(orders), format_func=orders.get,
+        order = st.selectbox("The order (pending orders, newest first)", list(orders), format_func=orders.__getitem__,
                              key="room_order")
         st.markdown(
             f"Two participants, **A** and **B**, open the **Commands** page. **A** chooses *Add an item to a "

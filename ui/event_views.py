@@ -97,7 +97,7 @@ def correlation_view(store, correlation_id: str, highlight: int | None = None) -
 
 def chain_markdown(roots: list[ChainNode], highlight: int | None = None) -> str:
     """The tree as a nested markdown list; the highlighted event is marked."""
-    lines = []
+    lines: list[str] = []
     for root in roots:
         for depth, node in root.walk():
             if len(lines) >= MAX_TREE_NODES:

@@ -38,8 +38,9 @@ def filter_from_params(params: Mapping[str, str], now: datetime | None = None) -
             moments[key] = parse_moment(values[key], now) if values[key] and FIELDS[key] not in errors else None
         except ValueError:
             errors[FIELDS[key]] = f"'{values[key][:40]}' is not a date or time. Type {MOMENT_HINT}"
-    if moments.get("from") and moments.get("to") and moments["to"] <= moments["from"]:
-        errors[FIELDS["to"]] = (f"{_iso(moments['to'])} is not after {FIELDS['from']} ({_iso(moments['from'])}); "
+    start, end = moments.get("from"), moments.get("to")
+    if start and end and end <= start:
+        errors[FIELDS["to"]] = (f"{_iso(end)} is not after {FIELDS['from']} ({_iso(start)}); "
                                 "type a later moment or clear one of the two")
     if errors:
         raise ValidationError("Some filter fields cannot be read", errors)

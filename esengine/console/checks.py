@@ -116,7 +116,7 @@ def _tree(text: str) -> Any:
 
 def _names(tree: Any) -> tuple[set[str], set[str], set[str]]:
     """Functions, table functions and tables the tree names (lower case)."""
-    functions, table_functions, tables, ctes = set(), set(), set(), set()
+    functions, table_functions, tables, ctes = set[str](), set[str](), set[str](), set[str]()
     for node in _nodes(tree):
         ctes.update(entry["key"].lower() for entry in (node.get("cte_map") or {}).get("map", []))
         if isinstance(node.get("function_name"), str):

@@ -80,7 +80,7 @@ class TableFiles:
 
     def _bring_up_to_date(self, cur, name: str, table: _Table, mark: tuple) -> None:
         if name == "events":
-            last = table.mark or 0
+            last = table.mark if isinstance(table.mark, int) else 0
             if mark[0] > last:
                 table.paths.append(self._write(cur, name, table.columns, f"WHERE position > {int(last)}"))
                 table.mark = mark[0]

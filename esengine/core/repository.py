@@ -28,7 +28,7 @@ class LatestStates:
     """
 
     def __init__(self, capacity: int = 20_000):
-        self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.capacity = capacity
 
@@ -108,9 +108,8 @@ class Repository(Generic[A]):
             aggregate = self.aggregate_cls(aggregate_id)
             aggregate.state, aggregate.version = state, current
             return aggregate
-        aggregate = self._from_snapshot(aggregate_id, version) if use_snapshots else None
-        if aggregate is None:
-            aggregate = self.aggregate_cls(aggregate_id)
+        snapshot = self._from_snapshot(aggregate_id, version) if use_snapshots else None
+        aggregate = snapshot if snapshot is not None else self.aggregate_cls(aggregate_id)
         warnings = aggregate.load_warnings
         events = self._store.get_events(aggregate_id, after_version=aggregate.version, to_version=version)
         for stored in events:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from esengine.application.context import CommandContext
+from esengine.application.context import CommandContext, new_id
 from esengine.errors import DomainRuleViolation, NotFound
 from esengine.forms.references import reference_options
 
@@ -38,7 +38,7 @@ def colleague_change(engine, order_id: str, correlation_id: str | None = None):
     else:
         raise DomainRuleViolation(f"This order is {status}: nobody can change it any more. For the conflict "
                                   "demonstration pick a pending, confirmed or paid order.")
-    context = CommandContext(user_id=COLLEAGUE, **({"correlation_id": correlation_id} if correlation_id else {}))
+    context = CommandContext(user_id=COLLEAGUE, correlation_id=correlation_id or new_id())
     return engine.commands.submit(command, payload, context)
 
 

@@ -395,7 +395,7 @@ class _Import:
 
     def _refuse_non_finite(self, line: int, side: str, path: list, literal: str, column: str | None) -> None:
         """``column``: the file's column the value came from (a data or metadata column, or a JSON object's)."""
-        if len(path) == 1 and column == path[0] and not self.json:  # the cell as the file writes it
+        if len(path) == 1 and column is not None and column == path[0] and not self.json:  # the cell as the file writes it
             literal = self.cur.execute(f"SELECT CAST({_q(column)} AS VARCHAR) FROM {RAW} WHERE {ROW} = ?",
                                        [line]).fetchall()[0][0]
         raise ImportRejected(

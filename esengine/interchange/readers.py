@@ -142,8 +142,11 @@ def _refuse_ragged(source: Source, row) -> None:
     number = row.number
     if number is None:  # the parallel reader does not know line numbers; find it again in one thread
         found: list[Any] = []
-        _, read, parse, convert = _csv_options(source, use_threads=False,
-                                               handler=lambda r: (found.append(r), "error")[1])
+
+        def keep(r: Any) -> str:
+            found.append(r)
+            return "error"
+        _, read, parse, convert = _csv_options(source, use_threads=False, handler=keep)
         with source.opener() as f:
             try:
                 pacsv.open_csv(f, read_options=read, parse_options=parse, convert_options=convert).read_all()

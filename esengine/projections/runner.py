@@ -42,12 +42,15 @@ class Registered:
     versions: dict[int, Projection] = field(default_factory=dict)
 
 
+SideKind = Literal["table", "replay", "as_of"]
+
+
 @dataclass(frozen=True)
 class Side:
     """One side of a comparison: a version's tables, a fresh replay of it, or a replay up to a moment."""
 
     version: int
-    kind: Literal["table", "replay", "as_of"] = "table"
+    kind: SideKind = "table"
     at: datetime | None = None
 
     def label(self) -> str:

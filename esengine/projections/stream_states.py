@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from esengine.core.events import StoredEvent
-from esengine.projections.base import Projection, ProjectionHandlerFailed, ReadModelTable
+from esengine.projections.base import Projection, ProjectionHandlerFailed, ReadModelTable, RowCache
 from esengine.timetravel.generic_fold import fold_data, merge_data, merge_parsed
 
 NAME = "stream_states"
@@ -112,7 +112,8 @@ class StreamStatesProjection(Projection):
 
     # -- event by event (inline appends, catch-up, replays) -------------------------------------------
     def apply_batch(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent],
-                    version: int | None = None, scratch: str | None = None) -> None:
+                    version: int | None = None, scratch: str | None = None, cache: RowCache | None = None) -> None:
+        """As :meth:`Projection.apply_batch`; ``cache`` is not used (each stream's last row is read here)."""
         if not events:
             return
         physical = self.table_name("states", version, scratch)
@@ -128,7 +129,7 @@ class StreamStatesProjection(Projection):
                     prev = self._refold(cur, e)  # not in the table (a gap): fold the stream's events instead
                     first_versions.setdefault(e.stream_id, e.version)
                 if prev is None or e.version == 1:
-                    row = {"created_at": e.occurred_at, "updated_at": e.occurred_at,
+                    row: dict[str, Any] = {"created_at": e.occurred_at, "updated_at": e.occurred_at,
                            "recorded_until": e.recorded_at, "state": {}}
                 else:
                     if e.occurred_at < prev["updated_at"] or e.recorded_at < prev["recorded_until"]:
@@ -176,6 +177,7 @@ class StreamStatesProjection(Projection):
                     wanted.append(state_key(e.stream_id, e.version - 1))
         if not wanted:
             return {}
+        params: list[Any]
         if len(wanted) <= SMALL_BATCH:  # constants: DuckDB skips the row groups whose stream ids are out of range
             marks = ", ".join("?" * len(wanted))
             match = f"stream_id IN ({marks}) AND key IN ({marks})"

@@ -11,7 +11,6 @@ from typing import Any
 from collections.abc import Callable
 
 from esengine.core.aggregate import Aggregate
-from esengine.core.events import DomainEvent
 
 RuleCheck = Callable[[Aggregate, Any], None]
 """``check(aggregate_copy, domain_event)`` raises ``DomainRuleViolation`` when the event would be refused."""
@@ -32,7 +31,7 @@ def knows_rules_for(stream_type: str) -> bool:
     return any(t == stream_type for t, _ in _CHECKS)
 
 
-def _orders(event_type: str, check: Callable[[Any, DomainEvent], None], stream_type: str = "order") -> None:
+def _orders(event_type: str, check: Callable[[Any, Any], None], stream_type: str = "order") -> None:
     register_rule_check(stream_type, event_type, check)
 
 

@@ -69,6 +69,7 @@ def what_if(engine, stream_id: str, skip: Iterable[int], version: int | None = N
     if not skipped:
         return WhatIf(replayer.stream_id, target, [], real, real, warnings=list(replayer.warnings))
     start = skipped[0] - 1
+    folded: Any
     folded, _ = replayer.load(start)  # the history is the same up to the first skipped event: snapshots still serve
     checking = isinstance(replayer.fold, AggregateFold) and knows_rules_for(replayer.stream_type)
     breaks: list[RuleBreak] = []
@@ -76,7 +77,7 @@ def what_if(engine, stream_id: str, skip: Iterable[int], version: int | None = N
         if event.version in skipped:
             continue
         check = rule_check(replayer.stream_type, event.event_type) if checking else None
-        if check is not None:
+        if check is not None and isinstance(replayer.fold, AggregateFold):
             try:
                 check(replayer.fold.copy(folded), replayer.fold.registry.to_domain(event))
             except DomainRuleViolation as e:

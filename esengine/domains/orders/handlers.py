@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from esengine.application.buses import CommandScope
 from esengine.domains.orders import commands as c
@@ -70,7 +71,7 @@ def add_order_item(cmd: c.AddOrderItem, scope: CommandScope) -> str:
     return order.id
 
 
-def _order_step(action: Callable[[Order, object], None]):
+def _order_step(action: Callable[[Order, Any], None]):
     def handler(cmd, scope: CommandScope) -> str:
         order = _load(scope, "order", cmd.order_id, "order", cmd.expected_version)
         action(order, cmd)
