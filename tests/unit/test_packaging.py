@@ -35,7 +35,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_holds_every_engine_module_and_nothing_of_the_app(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    engine = {p.relative_to(ROOT).as_posix() for p in (ROOT / "esengine").rglob("*.py")}
+    engine = {p.relative_to(ROOT).as_posix() for p in (ROOT / "esengine").rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}  # modules and their data (the demo's catalogue)
     assert engine <= names, f"missing from the wheel: {sorted(engine - names)}"
     tops = {name.split("/")[0] for name in names}
     assert {t for t in tops if not t.endswith(".dist-info")} == {"esengine"}
@@ -79,3 +80,9 @@ def test_the_installed_command_runs_the_same_cli_as_python_m_esengine(wheel: Pat
     where = subprocess.run([str(python), "-c", "import esengine; print(esengine.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout
     assert Path(where).is_relative_to(Path(own_site))
+    # the installed package carries its data: a small demo history comes from the packaged catalogue
+    demo = subprocess.run([str(env_dir / "bin" / "esengine"), "demo", "--db", str(tmp_path / "demo.duckdb"),
+                           "--events", "100", "--quiet"], cwd=tmp_path, check=False, capture_output=True, text=True,
+                          timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert (tmp_path / "demo.duckdb").is_file()
