@@ -82,6 +82,29 @@ class StoredEvent:
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream of one type, expected at a version (``ANY_VERSION``: no check)."""
+
+    stream_id: str
+    stream_type: str
+    events: list[NewEvent]
+    expected_version: int
+
+
+@dataclass
+class AppendResult:
+    """What one append did: the events as stored (empty when every event id was already stored)."""
+
+    stream_id: str
+    events: list[StoredEvent]
+    version: int
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.events
+
+
 class UnknownEventType(EsEngineError):
     """The registry has no class for an event type (imported or retired types fold generically)."""
 

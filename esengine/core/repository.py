@@ -5,17 +5,37 @@ import logging
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from esengine.core.aggregate import Aggregate
-from esengine.core.events import EventRegistry, NewEvent
+from esengine.core.events import AppendResult, EventRegistry, NewEvent, StoredEvent, StreamAppend
 from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import NotFound, SnapshotCorrupt, WrongStreamType
-from esengine.store.event_store import EventStore
-from esengine.store.writer import AppendResult, StreamAppend
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
+
+
+class StreamWriter(Protocol):
+    """What the repository asks of the store's single writer (:class:`esengine.store.writer.GroupCommitWriter`)."""
+
+    def head(self, stream_id: str) -> tuple[int, str | None]: ...
+
+    def commit(self, appends: list[StreamAppend], rows: dict[str, list[dict[str, Any]]] | None = None
+               ) -> list[AppendResult]: ...
+
+
+class EventStore(Protocol):
+    """What the repository asks of the event store (:class:`esengine.store.event_store.EventStore`); the core
+    names it here, so it does not import the store, which imports the core's events."""
+
+    @property
+    def writer(self) -> StreamWriter: ...
+
+    def get_events(self, stream_id: str, after_version: int = 0, to_version: int | None = None
+                   ) -> list[StoredEvent]: ...
+
+    def current_version(self, stream_id: str) -> int: ...
 
 
 class LatestStates:

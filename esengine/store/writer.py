@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from esengine.core.events import NewEvent, StoredEvent, as_utc_naive, utcnow
+from esengine.core.events import AppendResult, NewEvent, StoredEvent, StreamAppend, as_utc_naive, utcnow
 from esengine.errors import ConcurrencyError, EsEngineError, ValidationError, WrongStreamType
 from esengine.store import chain
 
@@ -51,29 +51,6 @@ class TransactionHook(Protocol):
 
     def rolled_back(self) -> None:
         """The transaction that ``apply_in_transaction`` wrote in was rolled back."""
-
-
-@dataclass
-class AppendResult:
-    """What one append did: the events as stored (empty when every event id was already stored)."""
-
-    stream_id: str
-    events: list[StoredEvent]
-    version: int
-
-    @property
-    def duplicate(self) -> bool:
-        return not self.events
-
-
-@dataclass(frozen=True)
-class StreamAppend:
-    """New events for one stream of one type, expected at a version (``ANY_VERSION``: no check)."""
-
-    stream_id: str
-    stream_type: str
-    events: list[NewEvent]
-    expected_version: int
 
 
 @dataclass
