@@ -20,20 +20,33 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".requirements.sha256"
 
 
+def installed_digest() -> str:
+    """What the install depends on: the pinned requirements, the project's metadata and where the checkout is
+    (the editable install points there)."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    digest.update(PYPROJECT.read_bytes())
+    digest.update(str(ROOT).encode())
+    return digest.hexdigest()
+
+
 def ensure_venv() -> None:
-    """Create .venv and install requirements.txt, unless it is already installed as it is now."""
+    """Create .venv, install requirements.txt and this project (editable, without dependencies: the pins
+    come from requirements.txt), unless that is already installed as it is now."""
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    digest = installed_digest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     print("installing requirements ...", flush=True)
-    subprocess.check_call([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           "-r", str(REQUIREMENTS)])
+    pip = [str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.check_call([*pip, "-r", str(REQUIREMENTS)])
+    # The build backend (setuptools) is pinned in requirements.txt, so no isolated build environment is fetched.
+    subprocess.check_call([*pip, "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
     STAMP.write_text(digest)
 
 

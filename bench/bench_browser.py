@@ -10,13 +10,13 @@ import argparse
 import time
 from datetime import datetime
 
-from common import median_ms, report  # noqa: E402  (bench/common.py puts the project on sys.path)
+from common import median_ms, report
 
-from esengine import Engine  # noqa: E402
-from esengine.browsing import count_matching, event_page, search_streams  # noqa: E402
-from esengine.demo import generate_bulk  # noqa: E402
-from esengine.store.event_store import EVENT_COLUMNS  # noqa: E402
-from esengine.store.filters import EventFilter  # noqa: E402
+from esengine import Engine
+from esengine.browsing import count_matching, event_page, search_streams
+from esengine.demo import generate_bulk
+from esengine.store.event_store import EVENT_COLUMNS
+from esengine.store.filters import EventFilter
 
 END = datetime(2026, 6, 1)
 RUNS = 7

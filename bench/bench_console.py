@@ -31,14 +31,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import report, timed  # noqa: E402
-from esengine import Engine  # noqa: E402
-from esengine.console import run_query  # noqa: E402
-from esengine.console.sandbox import sandbox_for  # noqa: E402
-from esengine.core.events import NewEvent  # noqa: E402
-from esengine.errors import QueryRejected  # noqa: E402
+from common import report, timed
+from esengine import Engine
+from esengine.console import run_query
+from esengine.console.sandbox import sandbox_for
+from esengine.core.events import NewEvent
+from esengine.errors import QueryRejected
 
 HOSTILE = {
     "2 GB string": "SELECT length(repeat('x', 2000000000))",
@@ -111,12 +109,12 @@ def latency(path: Path, repeat: int) -> None:
         orders = cur.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'rm_orders_%_orders'"
                              ).fetchall()[0][0]
         queries = {name: sql.format(stream=stream, orders=orders) for name, sql in ORDINARY.items()}
-        first = {name: timed(lambda: run_query(engine, sql)) for name, sql in queries.items()}
+        first = {name: timed(lambda sql=sql: run_query(engine, sql)) for name, sql in queries.items()}
         engine.store.append(f"note-bench-{time.time_ns()}", [NewEvent("Noted", {"n": 1})], 0, "note")
-        appended = {name: timed(lambda: run_query(engine, sql)) for name, sql in queries.items()}
+        appended = {name: timed(lambda sql=sql: run_query(engine, sql)) for name, sql in queries.items()}
         for name, sql in queries.items():
-            ours = statistics.median(timed(lambda: run_query(engine, sql)) for _ in range(repeat)) * 1000
-            raw = statistics.median(timed(lambda: cur.sql(sql).limit(10_001).to_arrow_table().to_pandas())
+            ours = statistics.median(timed(lambda sql=sql: run_query(engine, sql)) for _ in range(repeat)) * 1000
+            raw = statistics.median(timed(lambda sql=sql: cur.sql(sql).limit(10_001).to_arrow_table().to_pandas())
                                     for _ in range(repeat)) * 1000
             report(f"  {name}: repeated", ours, raw, "ms", higher_is_better=False)
             print(f"  {'':<20} first on a new engine {first[name] * 1000:8,.0f} ms, "

@@ -86,7 +86,6 @@ def main() -> None:
     parser.add_argument("--no-lock", action="store_true", help="without the OS lock (the state before the fix)")
     parser.add_argument("--folder", help="where to put the database (default: a temporary folder)")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
     import duckdb
     print(f"duckdb {duckdb.__version__}; {args.processes} processes x {args.rounds} rounds, "
           f"{'without' if args.no_lock else 'with'} the engine's OS lock")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 from pathlib import Path
 
 import duckdb
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from common import report, timed  # noqa: E402  (bench/common.py puts the project on sys.path)
+from common import report, timed
 
 from esengine import Engine
 from esengine.store import chain
@@ -40,7 +40,7 @@ ACTIVITIES = ["Create Fine", "Send Fine", "Insert Fine Notification", "Add penal
 def make_log(events: int, seed: int = 5) -> pa.Table:
     rng = random.Random(seed)
     cases, activities, times, resources, amounts, lifecycle = [], [], [], [], [], []
-    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
     case = 0
     while len(cases) < events:
         case += 1

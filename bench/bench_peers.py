@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from typing import ClassVar
 import random
 import statistics
 import sys
@@ -22,11 +23,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.timetravel import state_at  # noqa: E402
-from esengine.domains.orders.samples import repriced_product  # noqa: E402
+from esengine import Engine
+from esengine.domains.orders.samples import repriced_product
+from esengine.timetravel import state_at
 
 try:
     from eventsourcing.application import Application
@@ -47,7 +46,7 @@ class Thing(Aggregate):
 
 
 class Shop(Application):
-    snapshotting_intervals = {Thing: 20}
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {Thing: 20}
 
 
 class ShopWithoutSnapshots(Application):

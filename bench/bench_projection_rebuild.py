@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.demo import generate_bulk  # noqa: E402
+from esengine import Engine
+from esengine.demo import generate_bulk
 
 
 def timed(fn):

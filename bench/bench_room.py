@@ -40,7 +40,6 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -138,7 +137,7 @@ def start_streamlit(script: Path, cwd: Path, env: dict, log: Path, options: list
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false",
                              "--server.runOnSave", "false", "--server.fileWatcherType", "none", *options],
-                            cwd=cwd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+                            cwd=cwd, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115 - the child keeps it
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:

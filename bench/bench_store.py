@@ -16,9 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from common import median_ms, report, timed  # noqa: E402  (bench/common.py puts the project on sys.path)
+from common import median_ms, report, timed
 
 from esengine import Engine
 from esengine.core.events import NewEvent

@@ -26,20 +26,17 @@ and printed on its own line, before the timed queries.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.core.events import NewEvent  # noqa: E402
-from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows  # noqa: E402
-from esengine.demo import generate_bulk  # noqa: E402
-from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of  # noqa: E402
+from esengine import Engine
+from esengine.core.events import NewEvent
+from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows
+from esengine.demo import generate_bulk
+from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of
 
 BASELINE = ("SELECT * FROM events WHERE occurred_at <= ? "
             "QUALIFY row_number() OVER (PARTITION BY stream_id ORDER BY version DESC) = 1")
@@ -119,12 +116,12 @@ def main() -> None:
                       flush=True)
             at = cur.execute("SELECT quantile_disc(occurred_at, 0.7) FROM events").fetchall()[0][0]
             r = interleaved({
-                "arrow": lambda: cur.sql(BASELINE, params=[at]).to_arrow_table(),
-                "df": lambda: cur.sql(BASELINE, params=[at]).df(),
-                "heads": lambda: stream_heads_as_of(store, at),
-                "states": lambda: streams_as_of(store, at),
-                "unsorted": lambda: streams_as_of(store, at, sort=False),
-                "fold": lambda: streams_as_of(store, at, read_model=False)}, args.repeat)
+                "arrow": lambda cur=cur, at=at: cur.sql(BASELINE, params=[at]).to_arrow_table(),
+                "df": lambda cur=cur, at=at: cur.sql(BASELINE, params=[at]).df(),
+                "heads": lambda store=store, at=at: stream_heads_as_of(store, at),
+                "states": lambda store=store, at=at: streams_as_of(store, at),
+                "unsorted": lambda store=store, at=at: streams_as_of(store, at, sort=False),
+                "fold": lambda store=store, at=at: streams_as_of(store, at, read_model=False)}, args.repeat)
             (arrow, streams), (base, _) = r["arrow"], r["df"]
             assert streams == r["heads"][1] == r["states"][1] == r["unsorted"][1] == r["fold"][1], r
             print(f"{'events':>12} {'streams':>9} {'base/arrow':>10} {'base/df':>9}   "
@@ -168,9 +165,9 @@ def appended_since_sorted(engine: Engine, at, repeat: int, streams: int = 100) -
     engine.projections.catch_up(STATES)
     table = StreamStatesProjection().table_name("states")
     tail = cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0] - sorted_rows(cur, table)
-    r = interleaved({"arrow": lambda: cur.sql(BASELINE, params=[at]).to_arrow_table(),
-                     "states": lambda: streams_as_of(store, at),
-                     "unsorted": lambda: streams_as_of(store, at, sort=False)}, repeat)
+    r = interleaved({"arrow": lambda cur=cur, at=at: cur.sql(BASELINE, params=[at]).to_arrow_table(),
+                     "states": lambda store=store, at=at: streams_as_of(store, at),
+                     "unsorted": lambda store=store, at=at: streams_as_of(store, at, sort=False)}, repeat)
     arrow = r["arrow"][0]
     print(f"  with {tail:,} rows appended after the ones in stream order: raw/arrow {arrow * 1000:.0f}ms, "
           + ", ".join(f"{name} {r[name][0] * 1000:.0f}ms ({r[name][0] / arrow:.2f}x)"

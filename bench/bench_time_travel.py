@@ -15,7 +15,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,11 +23,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from esengine import Engine  # noqa: E402
-from esengine.timetravel import state_at  # noqa: E402
-from esengine.domains.orders.samples import repriced_product  # noqa: E402
+from esengine import Engine
+from esengine.domains.orders.samples import repriced_product
+from esengine.timetravel import state_at
 
 
 def imported_stream(engine, n: int, stream_id: str = "ticket-bench") -> str:
@@ -108,11 +105,11 @@ def main() -> None:
 
         with_snap, without, raw_same, raw_snap = [], [], [], []
         for v in versions:
-            with_snap += timed(lambda: state_at(engine, product, version=v), 1, "snap")
-            raw_snap += timed(lambda: raw_snapshot_read(engine, product, v), 1, "raw_snap")
-            raw_same += timed(lambda: raw_read(engine, product, v), 1, "raw")
+            with_snap += timed(lambda v=v: state_at(engine, product, version=v), 1, "snap")
+            raw_snap += timed(lambda v=v: raw_snapshot_read(engine, product, v), 1, "raw_snap")
+            raw_same += timed(lambda v=v: raw_read(engine, product, v), 1, "raw")
         for v in versions[: max(10, args.samples // 10)]:
-            without += timed(lambda: state_at(engine, product, version=v, use_snapshots=False), 1, "nosnap")
+            without += timed(lambda v=v: state_at(engine, product, version=v, use_snapshots=False), 1, "nosnap")
         print("\nstate at a random version of the product stream")
         print(f"  state_at, with snapshots                        {ms(with_snap)}  {cpu('snap')}")
         print(f"  state_at, without snapshots                     {ms(without)}  {cpu('nosnap')}")
@@ -122,7 +119,7 @@ def main() -> None:
         print(f"  ratio state_at without snapshots / raw read 1..N  {statistics.median(without) / statistics.median(raw_same):.2f}x")
 
         fold = timed(lambda: state_at(engine, ticket), 9, "fold")
-        raw = timed(lambda: raw_read(engine, ticket, args.events), 9, "fold_raw")
+        raw = timed(lambda v=v: raw_read(engine, ticket, args.events), 9, "fold_raw")
         fold_rate, raw_rate = args.events / statistics.median(fold), args.events / statistics.median(raw)
         fold_cpu = args.events / statistics.median(CPU["fold"])
         print(f"\ngeneric fold of the whole imported stream ({args.events:,} events, through state_at)")

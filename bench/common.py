@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
-from typing import Callable
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from collections.abc import Callable
 
 
 def timed(fn: Callable[[], object]) -> float:

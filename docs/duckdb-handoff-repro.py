@@ -28,7 +28,7 @@ import duckdb
 def worker(db: str, ack_path: str, worker_id: int, rounds: int, use_flock: bool) -> None:
     with open(ack_path, "a") as acks:
         for r in range(rounds):
-            lock = open(db + ".lock", "a") if use_flock else None
+            lock = open(db + ".lock", "a") if use_flock else None  # noqa: SIM115 - held across the round
             if lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
             while True:

@@ -18,7 +18,8 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterator
 
 import duckdb
 
@@ -243,7 +244,7 @@ def _filter(args):
 
 def build_parser() -> argparse.ArgumentParser:
     from esengine.engine import default_db_path
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", default=str(default_db_path()), metavar="PATH",
                         help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         progress.done()
         print("Interrupted; an import in progress was rolled back.", file=sys.stderr)
         return FAILED
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the last resort: one plain line and an exit code, never a traceback
         progress.done()
         if isinstance(e, duckdb.Error) and damaged(e):  # a damaged file found after the first reads
             print(f"Database unavailable: {unreadable(Path(args.db), e)}", file=sys.stderr)

@@ -9,9 +9,10 @@ import importlib
 import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from types import ModuleType
-from typing import Callable, Iterator
+from typing import Self
 
 import duckdb
 
@@ -107,7 +108,7 @@ class Engine:
             write(self, events=share, seed=seed, days=days, end=end)
 
     @contextmanager
-    def batch(self, flush_every: int = 2000) -> Iterator["Engine"]:
+    def batch(self, flush_every: int = 2000) -> Iterator[Engine]:
         """Run many commands on this thread and commit them in large groups (demo data, scripts).
 
         Every command is still validated and checked as usual; its events are written when the
@@ -137,7 +138,7 @@ class Engine:
         finally:
             self.database.close(checkpoint=False)
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

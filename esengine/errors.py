@@ -39,7 +39,7 @@ class ValidationError(EsEngineError):
         super().__init__(message)
 
     @classmethod
-    def from_pydantic(cls, what: str, error, descriptions: dict[str, str] | None = None) -> "ValidationError":
+    def from_pydantic(cls, what: str, error, descriptions: dict[str, str] | None = None) -> ValidationError:
         """Translate pydantic's errors into plain words, one per field (keyed by the field's path).
 
         ``descriptions`` (field path -> what the field expects) explain a value of the wrong form,
@@ -52,7 +52,7 @@ class ValidationError(EsEngineError):
         return cls.for_fields(what, fields)
 
     @classmethod
-    def for_fields(cls, what: str, fields: dict[str, str]) -> "ValidationError":
+    def for_fields(cls, what: str, fields: dict[str, str]) -> ValidationError:
         listed = "; ".join(f"{readable_path(k)} {v}" if k != "(input)" else v for k, v in fields.items())
         return cls(f"{what} was refused: {listed}.", fields, summary=f"{what} was refused")
 
@@ -144,6 +144,8 @@ class ImportRejected(EsEngineError):
 
 class QueryRejected(EsEngineError):
     """A query for the read-only console was refused or failed; the store is unchanged."""
+
+    peak_memory_mb: float | None = None  # the worker's peak resident memory, when the worker answered
 
 
 class SnapshotCorrupt(EsEngineError):

@@ -17,7 +17,8 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import duckdb
 import pandas as pd

@@ -44,7 +44,8 @@ def pick_range() -> None:
         return
     types = filter_from_params({**typed_filter(), "from": "", "to": ""})
     first, last = data_span(get_engine().store, types)
-    start = max(first, last - RANGES[choice]) if RANGES[choice] and last else None
+    span = RANGES[choice]
+    start = max(first, last - span) if span and first and last else None
     S["analytics_from"] = f"{start:%Y-%m-%dT%H:%M}Z" if start else ""
     S["analytics_to"] = ""
 

@@ -106,7 +106,10 @@ def apply_again_link(engine, forms: dict[str, CommandForm]) -> None:
     if not again or S.get("commands_again") == again:
         return
     S["commands_again"] = again
-    command_type, payload = command_of_event(engine.store, parse_position(again))
+    position = parse_position(again)
+    if position is None:
+        return
+    command_type, payload = command_of_event(engine.store, position)
     if command_type not in forms:
         raise NotFound(f"Event {again} was produced by {command_type}, a command of no domain wired into this app, "
                        "so there is no form to prefill.")

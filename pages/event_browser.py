@@ -7,7 +7,7 @@ import streamlit as st
 from esengine.browsing import (count_matching, event_detail, event_page, events_after, filter_from_params,
                                filter_to_params, parse_position, streams_touched, swimlane_events)
 from esengine.errors import ValidationError
-from esengine.interchange.export import export_events
+from esengine.interchange.export import Format, export_events
 from ui import cached
 from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
@@ -53,7 +53,7 @@ def paging(signature: str) -> int | None:
 
 def export_buttons(store, flt) -> None:
     """Download buttons; the file is written only when one is pressed."""
-    def produce(fmt: str):
+    def produce(fmt: Format):
         def run() -> bytes:
             out = io.BytesIO()
             export_events(store, flt, fmt, out)
@@ -157,7 +157,10 @@ def live_tail(store) -> None:
 def show_detail(store, position):
     """One event's detail; a position that is malformed or missing gets a plain message instead."""
     with plain_errors():
-        detail = event_detail(store, parse_position(str(position)))
+        number = parse_position(str(position))
+        if number is None:
+            raise ValidationError("The link names no event: give its position, e.g. ?event=123.")
+        detail = event_detail(store, number)
         event_detail_view(store, detail)
         return detail
     return None

@@ -66,7 +66,7 @@ with plain_errors():
                 "The exercise runs on the Orders domain, which this app does not wire: start it with "
                 "ESENGINE_DOMAINS=orders (or orders,library).")
     else:
-        order = st.selectbox("The order (pending orders, newest first)", list(orders), format_func=orders.get,
+        order = st.selectbox("The order (pending orders, newest first)", list(orders), format_func=orders.__getitem__,
                              key="room_order")
         st.markdown(
             f"Two participants, **A** and **B**, open the **Commands** page. **A** chooses *Add an item to a "

@@ -6,6 +6,7 @@ import streamlit as st
 from esengine.browsing.links import filter_from_params, filter_to_params
 from esengine.errors import ImportRejected
 from esengine.interchange import export_bytes
+from esengine.interchange.export import Format
 from esengine.interchange.importer import import_file, preview_file
 from esengine.interchange.mapping import ColumnMapping
 from esengine.interchange.readers import UNNAMED
@@ -20,7 +21,8 @@ stay_on_the_router()  # first, before anything is drawn (see its docstring)
 MAX_DOWNLOAD = 500_000  # larger exports go through the command line, which streams to a file
 LAYOUTS = {"xes": "an XES event log", "esengine": "an esengine export", "cloudevents": "CloudEvents",
            "eventsourcing": "the stored events of an eventsourcing application"}
-FORMAT_NAMES = {"jsonl": "JSON lines (CloudEvents)", "csv": "CSV", "parquet": "Parquet", "xes": "XES (process mining)"}
+FORMAT_NAMES: dict[Format, str] = {"jsonl": "JSON lines (CloudEvents)", "csv": "CSV", "parquet": "Parquet",
+                                   "xes": "XES (process mining)"}
 UPLOAD_TYPES = ["csv", "jsonl", "ndjson", "json", "parquet", "xes", "gz", "sqlite", "sqlite3", "db"]
 
 st.title("Import and export")
@@ -61,10 +63,13 @@ def mapping_form(preview) -> ColumnMapping:
 
 def run_import(engine, upload, mapping: ColumnMapping, stream_type: str, append: bool) -> None:
     bar = st.progress(0.0, text="Starting")
+
+    def show(fraction: float, message: str) -> None:
+        bar.progress(min(fraction, 1.0), text=message)
     try:
         result = import_file(engine, upload, name=upload.name, mapping=mapping, stream_type=stream_type or None,
                              on_existing="append" if append else "refuse",
-                             progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                             progress=show)
     finally:
         bar.empty()
     st.success(result.summary())

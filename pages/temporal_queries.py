@@ -32,7 +32,7 @@ with plain_errors():
     store = engine.store
     types = stream_types(engine)
     first, last = history_span(store)
-    if first is None:
+    if first is None or last is None:
         st.info("The store is empty. Send a command on the Commands page, or import a history.")
         st.stop()
     questions = question_params(store, types, first, last)
@@ -55,7 +55,7 @@ with as_of_tab, plain_errors():
     if st.button("Show the state", key="temporal_asof_run", type="primary") or asked_by_link("as_of"):
         S.pop("temporal_asof_result", None)
         with st.spinner("Reading every stream's state as of that moment…"):
-            if use_model:
+            if use_model and model is not None:
                 S["temporal_asof_result"] = read_model_as_of(engine, model[0], at, by=clock)[model[1]], at, False
             else:
                 S["temporal_asof_result"] = streams_as_of(store, at, stream_type, by=clock), at, True
@@ -72,7 +72,7 @@ with between_tab, plain_errors():
     st.markdown("Which streams were **created**, which **changed** (with the events that changed them and the "
                 "fields they set) and which reached a **final state** after the first moment, up to the second.")
     c = st.columns([2, 3, 3])
-    b_type = c[0].selectbox("Stream type", ["(all)", *types], key="temporal_between_type")
+    b_type: str | None = c[0].selectbox("Stream type", ["(all)", *types], key="temporal_between_type")
     b_type = None if b_type == "(all)" else b_type
     start = moment_input("From", "temporal_between_start", first + (last - first) * 0.5, first, last, c[1])
     end = moment_input("To", "temporal_between_end", last, first, last, c[2])

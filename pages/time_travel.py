@@ -75,7 +75,7 @@ with plain_errors():
                                    at=link_at or None).version
         except (ValidationError, ValueError) as e:
             reason = str(e).rstrip(".") if isinstance(e, ValidationError) else "that is not a whole number"
-            st.error(f"The link asks for {'moment ' + link_at if link_at else 'version ' + link_version}: "
+            st.error(f"The link asks for {f'moment {link_at}' if link_at else f'version {link_version}'}: "
                      f"{reason}. Showing the latest version instead.")
     S.tt_cursor = min(S.tt_cursor, tl.latest)
     ready = True

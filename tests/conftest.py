@@ -29,9 +29,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 
 @pytest.fixture
 def engine(tmp_path):
@@ -97,7 +94,7 @@ def serve_app(db: Path, **extra: str):
     base URL once it answers, and stop it afterwards (use with ``yield from`` in a fixture)."""
     port = _free_port()
     env = dict(os.environ, ESENGINE_DB=str(db), **extra)
-    log = open(db.with_suffix(".log"), "w")
+    log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - the server writes to it until teardown
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -45,8 +45,8 @@ def event_detail_view(store, detail: EventDetail) -> None:
     st.markdown(f"**Stream:** `{e.stream_id}` · **event id:** `{e.event_id}`  \n"
                 f"**Occurred** (in the domain): {local_and_utc(e.occurred_at)} · "
                 f"**Recorded** (committed to the store): {local_and_utc(e.recorded_at)}")
-    links = [f"[Time travel: {e.stream_id} at version {e.version}]"
-             f"({link('time_travel', stream=e.stream_id, version=e.version)})",
+    links = [(f"[Time travel: {e.stream_id} at version {e.version}]"
+              f"({link('time_travel', stream=e.stream_id, version=e.version)})"),
              f"[All events of {e.stream_id}]({link('event_browser', stream=e.stream_id)})"]
     correlation = e.metadata.get("correlation_id")
     if correlation:
@@ -97,7 +97,7 @@ def correlation_view(store, correlation_id: str, highlight: int | None = None) -
 
 def chain_markdown(roots: list[ChainNode], highlight: int | None = None) -> str:
     """The tree as a nested markdown list; the highlighted event is marked."""
-    lines = []
+    lines: list[str] = []
     for root in roots:
         for depth, node in root.walk():
             if len(lines) >= MAX_TREE_NODES:

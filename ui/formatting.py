@@ -1,7 +1,7 @@
 """How the pages show times: UTC as stored, and the viewer's own time zone beside it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from zoneinfo import ZoneInfo
 
 import streamlit as st
@@ -19,7 +19,7 @@ def local_and_utc(moment: datetime | None) -> str:
     """``2026-11-27 14:05:09 CET (13:05:09 UTC)`` for a naive-UTC stored time."""
     if moment is None:
         return "-"
-    utc = moment.replace(tzinfo=timezone.utc)
+    utc = moment.replace(tzinfo=UTC)
     tz = viewer_timezone()
     if tz == "UTC":
         return utc.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -8,7 +8,8 @@ Widget keys are ``<prefix>_<field>`` (``<prefix>_<field>_<line>_<subfield>`` for
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -60,7 +61,7 @@ def render_fields(form: CommandForm, options: dict[str, list[Option]], prefix: s
             continue
         key = field_key(prefix, spec.name)
         if spec.kind == "reference":
-            reference_select(spec, options.get(spec.reference, []), key)
+            reference_select(spec, options.get(spec.reference or "", []), key)
         elif spec.kind == "lines":
             _lines(spec, options, prefix)
         elif spec.kind in NUMBER_KINDS:
@@ -77,7 +78,7 @@ def _lines(spec: FieldSpec, options: dict[str, list[Option]], prefix: str) -> No
             with col:
                 key = field_key(prefix, spec.name, i, sub.name)
                 if sub.kind == "reference":
-                    reference_select(sub, options.get(sub.reference, []), key, label=f"{sub.label} {i + 1}")
+                    reference_select(sub, options.get(sub.reference or "", []), key, label=f"{sub.label} {i + 1}")
                 else:
                     number_input(sub, key, label=f"{sub.label} {i + 1}")
 

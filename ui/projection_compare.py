@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import cast
 
 import pandas as pd
 import streamlit as st
 
 from esengine.core.events import utcnow
 from esengine.projections.compare import Comparison
-from esengine.projections.runner import Side
+from esengine.projections.runner import Side, SideKind
 
 KINDS = {"table": "Its tables (as kept)", "replay": "Replayed from all events now",
          "as_of": "Replayed up to a moment"}
@@ -28,7 +29,7 @@ def _side(engine, name: str, which: str, default_version: int, default_kind: str
         moment = st.time_input("Time (UTC)", time(0, 0), key=f"proj_cmp_{which}_time")
         at = datetime.combine(day, moment)
         st.caption("Events that happened (occurred_at) up to this moment are replayed into scratch tables.")
-    return Side(version, kind, at)
+    return Side(version, cast(SideKind, kind), at)  # the radio offers only the keys of KINDS
 
 
 def comparison_panel(engine, name: str) -> None:

@@ -1,8 +1,8 @@
 """Pieces of the Temporal queries page: moment pickers, result tables with links and downloads, the console chart."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from typing import Callable
+from datetime import datetime, time, UTC
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.express as px
@@ -58,7 +58,7 @@ def moment_input(label: str, key: str, default: datetime, first: datetime, last:
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def with_time_travel_links(frame: pd.DataFrame, at: datetime | None = None) -> pd.DataFrame:

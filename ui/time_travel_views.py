@@ -67,7 +67,7 @@ def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
 
 
 def _touched(path: str, changed: set[str]) -> bool:
-    return any(path == c or path.startswith(c + ".") or path.startswith(c + "[") for c in changed)
+    return any(path == c or path.startswith((c + ".", c + "[")) for c in changed)
 
 
 def state_fields(state: dict[str, Any], changes: list[FieldChange], alt: str) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
@@ -47,14 +48,14 @@ class Param:
     write: Callable[[Any], str] = _text
 
     @classmethod
-    def listed(cls, name: str, key: str, options: Iterable[str] | None = None) -> "Param":
+    def listed(cls, name: str, key: str, options: Iterable[str] | None = None) -> Param:
         """A multiselect: its choices comma-separated (``event_type=OrderPlaced,OrderShipped``); with
         ``options``, a value that is not one of them is left out (Streamlit refuses unknown choices)."""
         known = None if options is None else set(options)
         return cls(name, key, lambda text: [v for v in _list_in(text) if known is None or v in known], _list_out)
 
     @classmethod
-    def choice(cls, name: str, key: str, options: Iterable[Any]) -> "Param":
+    def choice(cls, name: str, key: str, options: Iterable[Any]) -> Param:
         """A selectbox or radio: a URL value that is not one of ``options`` is ignored; the first option (the
         default) is left out of the URL."""
         by_text = {str(o): o for o in options}
@@ -67,7 +68,7 @@ class Param:
         return cls(name, key, read, lambda value: "" if value is None or str(value) == default else str(value))
 
     @classmethod
-    def moment(cls, name: str, key: str, first: datetime, last: datetime) -> "Param":
+    def moment(cls, name: str, key: str, first: datetime, last: datetime) -> Param:
         """A date and a time input pair (``{key}_date``, ``{key}_time``) as one UTC moment, ``2026-05-01T12:00Z``;
         a moment outside ``first``..``last`` is moved to the nearer end (the date input refuses it otherwise)."""
         def read(text: str) -> dict[str, Any]:
@@ -81,7 +82,7 @@ class Param:
         return cls(name, f"{key}_date", read, write)
 
     @classmethod
-    def flag(cls, name: str, key: str) -> "Param":
+    def flag(cls, name: str, key: str) -> Param:
         """A checkbox or toggle: ``1`` when on, left out when off."""
         return cls(name, key, lambda text: text.strip().lower() in ("1", "true", "yes", "on"),
                    lambda on: "1" if on else "")

@@ -42,7 +42,7 @@ def bucket_filter(where: EventFilter | None, start: datetime, bin: str, stream_t
                   event_types: tuple[str, ...] = ()) -> EventFilter:
     """The filter of the events behind one bar: ``where`` narrowed to the bin and, if given, the types."""
     flt = where or EventFilter()
-    changes = {"occurred_from": max(start, flt.occurred_from) if flt.occurred_from else start,
+    changes: dict[str, object] = {"occurred_from": max(start, flt.occurred_from) if flt.occurred_from else start,
                "occurred_to": min(bin_end(start, bin), flt.occurred_to) if flt.occurred_to else bin_end(start, bin)}
     if stream_types:
         changes["stream_types"] = tuple(stream_types)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from esengine.application.context import CommandContext
 from esengine.application.messages import Command, Query
@@ -191,6 +192,6 @@ class EventPublisher:
             for handler in self._subscribers.get(event.event_type, []) + self._subscribers.get("*", []):
                 try:
                     handler(event)
-                except Exception as e:  # noqa: BLE001 - a subscriber must not undo a commit
+                except Exception as e:  # a subscriber must not undo a commit
                     log.exception("subscriber %r failed on event %s", handler, event.position)
                     self.failures.append((event.event_id, f"{type(e).__name__}: {e}"))

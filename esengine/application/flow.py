@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.application.recording import Load, ScopeRecord
 from esengine.errors import ConcurrencyError, DomainRuleViolation, NotFound, ValidationError
@@ -206,7 +207,7 @@ def _aggregate(flow: Flow, load: Load, i: int, error: Exception | None, payload:
     expected = payload.get("expected_version")
     conflict = isinstance(error, ConcurrencyError) and error.stream_id == load.stream_id
     if expected not in (None, "") and load.version and i == 0:  # the version the form holds is the first stream's
-        found = error.actual if conflict else load.version
+        found = error.actual if isinstance(error, ConcurrencyError) and conflict else load.version
         lines.append(f"version check: expected {expected}, {'but it is at' if conflict else 'it is at'} {found}")
     rules = load.rules_checked
     broken = error.rule if isinstance(error, DomainRuleViolation) else None
@@ -216,7 +217,7 @@ def _aggregate(flow: Flow, load: Load, i: int, error: Exception | None, payload:
     status = REFUSED if (conflict or (broken and broken in rules)) else OK
     flow.add(FlowNode(node_id, "aggregate", f"Aggregate {load.aggregate_type} {load.stream_id}", tuple(lines),
                       status), after, "load" if load.version else "create")
-    if status == REFUSED:
+    if status == REFUSED and error is not None:
         _refusal(flow, error, node_id, None)
     return node_id
 
@@ -303,7 +304,8 @@ def _lags(engine) -> dict[str, tuple[int, int]]:
 
 def _row_lines(change: RowChange) -> tuple[str, ...]:
     if change.before is None:
-        return ("new row",) + tuple(f"{c} = {_short(change.after.get(c))}" for c in list(change.after)[:4])
+        after = change.after or {}
+        return ("new row",) + tuple(f"{c} = {_short(after.get(c))}" for c in list(after)[:4])
     return tuple(f"{c}: {_short(change.before.get(c))} → {_short((change.after or {}).get(c))}"
                  for c in change.changed_columns[:5])
 

@@ -7,6 +7,7 @@ rule (:mod:`esengine.core.text`), and anything that is not an object of named fi
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ def rounded(digits: int) -> pydantic.BeforeValidator:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
             return value  # the field's own type check says what is wrong
-        return round(number, digits) if number == number and abs(number) != float("inf") else number
+        return round(number, digits) if math.isfinite(number) else number
     return pydantic.BeforeValidator(round_value)
 
 

@@ -33,7 +33,7 @@ class ChainNode:
     outcome: str | None = None  # commands: "accepted" or "refused"
     message: str | None = None  # a refusal's reason
     user_id: str | None = None
-    children: list["ChainNode"] = field(default_factory=list)
+    children: list[ChainNode] = field(default_factory=list)
 
     def walk(self, depth: int = 0):
         """This node and everything below it, depth first, as ``(depth, node)``."""

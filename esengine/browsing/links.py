@@ -6,8 +6,8 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from datetime import datetime, timedelta, UTC
+from collections.abc import Mapping
 
 from esengine.core.events import as_utc_naive
 from esengine.errors import ValidationError
@@ -38,8 +38,9 @@ def filter_from_params(params: Mapping[str, str], now: datetime | None = None) -
             moments[key] = parse_moment(values[key], now) if values[key] and FIELDS[key] not in errors else None
         except ValueError:
             errors[FIELDS[key]] = f"'{values[key][:40]}' is not a date or time. Type {MOMENT_HINT}"
-    if moments.get("from") and moments.get("to") and moments["to"] <= moments["from"]:
-        errors[FIELDS["to"]] = (f"{_iso(moments['to'])} is not after {FIELDS['from']} ({_iso(moments['from'])}); "
+    start, end = moments.get("from"), moments.get("to")
+    if start and end and end <= start:
+        errors[FIELDS["to"]] = (f"{_iso(end)} is not after {FIELDS['from']} ({_iso(start)}); "
                                 "type a later moment or clear one of the two")
     if errors:
         raise ValidationError("Some filter fields cannot be read", errors)
@@ -64,7 +65,7 @@ def parse_moment(text: str, now: datetime | None = None) -> datetime:
     UTC day, counted from ``now``). Returned as naive UTC; ``ValueError`` if it is none of these."""
     text = text.strip()
     if text.lower() in DAYS:
-        day = as_utc_naive(now or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = as_utc_naive(now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
         return day - timedelta(days=DAYS[text.lower()])
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -91,4 +92,4 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None

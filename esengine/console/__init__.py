@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 from esengine.console.checks import check_query, checked, first_line
 from esengine.console.sandbox import Answer, Stopped, sandbox_for

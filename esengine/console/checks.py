@@ -11,7 +11,8 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import duckdb
 
@@ -115,7 +116,7 @@ def _tree(text: str) -> Any:
 
 def _names(tree: Any) -> tuple[set[str], set[str], set[str]]:
     """Functions, table functions and tables the tree names (lower case)."""
-    functions, table_functions, tables, ctes = set(), set(), set(), set()
+    functions, table_functions, tables, ctes = set[str](), set[str](), set[str](), set[str]()
     for node in _nodes(tree):
         ctes.update(entry["key"].lower() for entry in (node.get("cte_map") or {}).get("map", []))
         if isinstance(node.get("function_name"), str):

@@ -20,6 +20,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from esengine.console.tables import TableFiles
 
@@ -42,6 +43,12 @@ class Answer:
     body: bytes
 
 
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    if stream is None:  # never: the worker is started with both pipes
+        raise RuntimeError("the console worker was started without a pipe")
+    return stream
+
+
 class Worker:
     """One worker process and the pipe to it."""
 
@@ -50,7 +57,8 @@ class Worker:
         self._proc = subprocess.Popen([sys.executable, "-s", WORKER, str(memory_mb), str(threads)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       cwd=directory, close_fds=True)
-        self._fd = self._proc.stdout.fileno()
+        self._stdin, self._stdout = _pipe(self._proc.stdin), _pipe(self._proc.stdout)
+        self._fd = self._stdout.fileno()
         self._buffer = b""
         try:
             self._line(time.monotonic() + START_TIMEOUT_S)
@@ -62,8 +70,8 @@ class Worker:
         """Send one request; the answer, or :class:`Stopped` (the worker is then dead) after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
         try:
-            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
-            self._proc.stdin.flush()
+            self._stdin.write(json.dumps(request).encode() + b"\n")
+            self._stdin.flush()
         except OSError:
             raise self._stop("died")
         header = json.loads(self._line(deadline))
@@ -83,7 +91,7 @@ class Worker:
     def kill(self) -> None:
         self._proc.kill()
         self._proc.wait()
-        for pipe in (self._proc.stdin, self._proc.stdout):
+        for pipe in (self._stdin, self._stdout):
             try:
                 pipe.close()
             except OSError:
@@ -168,7 +176,7 @@ class Sandbox:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-_SANDBOXES: "weakref.WeakKeyDictionary[object, Sandbox]" = weakref.WeakKeyDictionary()
+_SANDBOXES: weakref.WeakKeyDictionary[object, Sandbox] = weakref.WeakKeyDictionary()
 _SANDBOXES_LOCK = threading.Lock()
 
 

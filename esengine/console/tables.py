@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 _MARK = """SELECT (SELECT coalesce(max(position), 0) FROM events),
                   (SELECT count(*) FROM command_log), (SELECT count(*) FROM snapshots),
@@ -80,7 +80,7 @@ class TableFiles:
 
     def _bring_up_to_date(self, cur, name: str, table: _Table, mark: tuple) -> None:
         if name == "events":
-            last = table.mark or 0
+            last = table.mark if isinstance(table.mark, int) else 0
             if mark[0] > last:
                 table.paths.append(self._write(cur, name, table.columns, f"WHERE position > {int(last)}"))
                 table.mark = mark[0]

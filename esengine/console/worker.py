@@ -22,7 +22,7 @@ import time
 
 import duckdb
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 BATCH_ROWS = 2048
 
@@ -48,7 +48,7 @@ def main() -> None:
         try:
             _load(con, loaded, request["tables"])
             header, body = _answer(con, request["sql"], request["max_rows"], request["max_bytes"])
-        except Exception as e:  # every failure goes back to the parent, which words it for the reader
+        except Exception as e:  # noqa: BLE001 - every failure goes back to the parent, which words it for the reader
             header, body = {"ok": False, "error": type(e).__name__, "message": str(e)}, b""
         header["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         _send(out, header, body)

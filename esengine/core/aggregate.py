@@ -1,7 +1,8 @@
 """The event-sourced aggregate: state changes only by applying events; new events wait to be saved."""
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Iterable, TypeVar
+from typing import Any, ClassVar, TypeVar, Self
+from collections.abc import Callable, Iterable
 
 import pydantic
 
@@ -32,7 +33,7 @@ class Aggregate:
     aggregate_type: ClassVar[str] = ""
     state_schema_version: ClassVar[int] = 1
     State: ClassVar[type[pydantic.BaseModel]]
-    _appliers: ClassVar[dict[str, Callable[["Aggregate", Any], None]]] = {}
+    _appliers: ClassVar[dict[str, Callable[[Aggregate, Any], None]]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -79,7 +80,7 @@ class Aggregate:
         self.version += 1
 
     @classmethod
-    def load_from_history(cls: type[A], aggregate_id: str, events: Iterable[DomainEvent]) -> A:
+    def load_from_history(cls, aggregate_id: str, events: Iterable[DomainEvent]) -> Self:
         aggregate = cls(aggregate_id)
         for event in events:
             aggregate.apply(event)
@@ -91,7 +92,7 @@ class Aggregate:
         return self.state.model_dump(mode="json")
 
     @classmethod
-    def from_snapshot(cls: type[A], aggregate_id: str, version: int, state: dict[str, Any]) -> A:
+    def from_snapshot(cls, aggregate_id: str, version: int, state: dict[str, Any]) -> Self:
         aggregate = cls(aggregate_id)
         try:
             aggregate.state = cls.State.model_validate(state)

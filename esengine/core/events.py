@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, ClassVar
+from datetime import datetime, UTC
+from typing import Any, ClassVar
+from collections.abc import Callable
 
 import pydantic
 
@@ -14,13 +15,13 @@ from esengine.errors import EsEngineError, ValidationError
 
 def utcnow() -> datetime:
     """Now, in UTC, as the naive datetime the store keeps (all stored times are UTC)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def as_utc_naive(moment: datetime) -> datetime:
     """Normalise an aware datetime to naive UTC; a naive one is taken as UTC already."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -66,7 +67,7 @@ class StoredEvent:
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "StoredEvent":
+    def from_row(cls, row: dict[str, Any]) -> StoredEvent:
         data, meta = row["data"], row["metadata"]
         return cls(
             position=row["position"], event_id=str(row["event_id"]), stream_id=row["stream_id"],
@@ -79,6 +80,29 @@ class StoredEvent:
 
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream of one type, expected at a version (``ANY_VERSION``: no check)."""
+
+    stream_id: str
+    stream_type: str
+    events: list[NewEvent]
+    expected_version: int
+
+
+@dataclass
+class AppendResult:
+    """What one append did: the events as stored (empty when every event id was already stored)."""
+
+    stream_id: str
+    events: list[StoredEvent]
+    version: int
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.events
 
 
 class UnknownEventType(EsEngineError):

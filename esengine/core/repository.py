@@ -5,17 +5,37 @@ import logging
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from esengine.core.aggregate import Aggregate
-from esengine.core.events import EventRegistry, NewEvent
+from esengine.core.events import AppendResult, EventRegistry, NewEvent, StoredEvent, StreamAppend
 from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import NotFound, SnapshotCorrupt, WrongStreamType
-from esengine.store.event_store import EventStore
-from esengine.store.writer import AppendResult, StreamAppend
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
+
+
+class StreamWriter(Protocol):
+    """What the repository asks of the store's single writer (:class:`esengine.store.writer.GroupCommitWriter`)."""
+
+    def head(self, stream_id: str) -> tuple[int, str | None]: ...
+
+    def commit(self, appends: list[StreamAppend], rows: dict[str, list[dict[str, Any]]] | None = None
+               ) -> list[AppendResult]: ...
+
+
+class EventStore(Protocol):
+    """What the repository asks of the event store (:class:`esengine.store.event_store.EventStore`); the core
+    names it here, so it does not import the store, which imports the core's events."""
+
+    @property
+    def writer(self) -> StreamWriter: ...
+
+    def get_events(self, stream_id: str, after_version: int = 0, to_version: int | None = None
+                   ) -> list[StoredEvent]: ...
+
+    def current_version(self, stream_id: str) -> int: ...
 
 
 class LatestStates:
@@ -28,7 +48,7 @@ class LatestStates:
     """
 
     def __init__(self, capacity: int = 20_000):
-        self._entries: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.capacity = capacity
 
@@ -108,9 +128,8 @@ class Repository(Generic[A]):
             aggregate = self.aggregate_cls(aggregate_id)
             aggregate.state, aggregate.version = state, current
             return aggregate
-        aggregate = self._from_snapshot(aggregate_id, version) if use_snapshots else None
-        if aggregate is None:
-            aggregate = self.aggregate_cls(aggregate_id)
+        snapshot = self._from_snapshot(aggregate_id, version) if use_snapshots else None
+        aggregate = snapshot if snapshot is not None else self.aggregate_cls(aggregate_id)
         warnings = aggregate.load_warnings
         events = self._store.get_events(aggregate_id, after_version=aggregate.version, to_version=version)
         for stored in events:

@@ -9,7 +9,8 @@ import json
 import random
 import uuid
 from datetime import datetime, timedelta
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 
@@ -41,7 +42,7 @@ def generate_bulk(engine, events: int = 1_000_000, seed: int = 11, days: int = 3
         n += 1
         t = start + timedelta(seconds=rng.random() * span)
         corr = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        items = [{"product_id": p[0], "quantity": rng.randint(1, 3), "unit_price": p[2]}
+        items: list[dict[str, Any]] = [{"product_id": p[0], "quantity": rng.randint(1, 3), "unit_price": p[2]}
                  for p in rng.sample(products, rng.randint(1, 3))]
         total = round(sum(i["quantity"] * i["unit_price"] for i in items), 2)
         v = 1

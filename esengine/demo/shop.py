@@ -9,20 +9,21 @@ shows refusals too. The same seed and end give the same history.
 from __future__ import annotations
 
 import csv
+import functools
 import heapq
 import os
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.application.context import CommandContext
 from esengine.domains.orders import commands as c
 from esengine.errors import EsEngineError
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "catalogue.csv"
+CATALOGUE = Path(__file__).with_name("catalogue.csv")  # package data: shipped in the wheel
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kai", "Lena",
          "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wim", "Yuki", "Zoe"]
 LAST = ["Silva", "Novak", "Martin", "Jansen", "Kowalski", "Rossi", "Müller", "Dubois", "Haddad", "Okafor",
@@ -45,6 +46,7 @@ class DemoSummary:
 class _Shop:
     def __init__(self, engine, rng: random.Random, start: datetime, end: datetime):
         self.engine, self.rng, self.start, self.end = engine, rng, start, end
+        self.span = (end - start).total_seconds()
         self.queue: list[tuple[datetime, int, Callable[[datetime], None]]] = []
         self.seq = 0
         self.customers: list[str] = []
@@ -94,59 +96,87 @@ def _load_catalogue() -> list[tuple[str, float]]:
 
 def default_end() -> datetime:
     """Midnight UTC today: the demo's history ends there (naive UTC)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return datetime(now.year, now.month, now.day)
 
 
 def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
                   end: datetime | None = None) -> DemoSummary:
     """Write a shop history of about ``events`` events through the command handlers."""
-    rng = random.Random(seed)
     end = end or default_end()
-    start = end - timedelta(days=days)
-    shop = _Shop(engine, rng, start, end)
-    span = (end - start).total_seconds()
+    shop = _Shop(engine, random.Random(seed), end - timedelta(days=days), end)
     n_orders = max(1, int(events / EVENTS_PER_ORDER))
-    n_customers = max(5, n_orders // 12)
+    _schedule_catalogue(shop)
+    _schedule_customers(shop, max(5, n_orders // 12))
+    _schedule_repricing(shop, max(3, n_orders // 30))
+    _Orders(shop).schedule(n_orders)
+    with engine.batch():
+        shop.run()
+    return shop.summary
 
-    def add_product(name: str, price: float) -> Callable[[datetime], None]:
-        def act(when: datetime) -> None:
-            r = shop.send(c.AddProduct(name=name, price=price), when)
-            if r:
-                shop.products.append(r.value)
-                shop.prices[r.value] = price
-        return act
 
+def _schedule_catalogue(shop: _Shop) -> None:
+    """The catalogue's products, added one a minute from the start."""
     for i, (name, price) in enumerate(_load_catalogue()):
-        shop.at(start + timedelta(minutes=i), add_product(name, price))
+        shop.at(shop.start + timedelta(minutes=i), functools.partial(_add_product, shop, name, price))
 
-    def register(i: int) -> Callable[[datetime], None]:
-        def act(when: datetime) -> None:
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            email = f"{first.lower()}.{last.lower()}{i}@example.com".replace("é", "e").replace("ü", "u")
-            if rng.random() < 0.01:
-                shop.send(("RegisterCustomer", {"name": f"{first} {last}", "email": email.replace("@", " at ")}),
-                          when)  # a typo in the form: refused by validation
-            r = shop.send(c.RegisterCustomer(name=f"{first} {last}", email=email), when)
-            if r:
-                shop.customers.append(r.value)
-        return act
 
-    for i in range(n_customers):
-        offset = 0.0 if i < n_customers // 5 else rng.random() * span * 0.9
-        shop.at(start + timedelta(hours=1, seconds=offset), register(i))
+def _add_product(shop: _Shop, name: str, price: float, when: datetime) -> None:
+    r = shop.send(c.AddProduct(name=name, price=price), when)
+    if r:
+        shop.products.append(r.value)
+        shop.prices[r.value] = price
 
-    def reprice(when: datetime) -> None:
-        if shop.products:
-            pid = rng.choice(shop.products)
-            new = round(shop.prices[pid] * rng.choice([0.9, 0.95, 1.05, 1.1, 1.15]), 2)
-            if shop.send(c.ChangeProductPrice(product_id=pid, new_price=new), when):
-                shop.prices[pid] = new
 
-    for _ in range(max(3, n_orders // 30)):
-        shop.at(start + timedelta(days=1, seconds=rng.random() * span * 0.95), reprice)
+def _schedule_customers(shop: _Shop, count: int) -> None:
+    """A fifth of the customers register in the first hour, the others over the whole period."""
+    for i in range(count):
+        offset = 0.0 if i < count // 5 else shop.rng.random() * shop.span * 0.9
+        shop.at(shop.start + timedelta(hours=1, seconds=offset), functools.partial(_register, shop, i))
 
-    def place_order(when: datetime) -> None:
+
+def _register(shop: _Shop, i: int, when: datetime) -> None:
+    rng = shop.rng
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    email = f"{first.lower()}.{last.lower()}{i}@example.com".replace("é", "e").replace("ü", "u")
+    if rng.random() < 0.01:
+        shop.send(("RegisterCustomer", {"name": f"{first} {last}", "email": email.replace("@", " at ")}),
+                  when)  # a typo in the form: refused by validation
+    r = shop.send(c.RegisterCustomer(name=f"{first} {last}", email=email), when)
+    if r:
+        shop.customers.append(r.value)
+
+
+def _schedule_repricing(shop: _Shop, count: int) -> None:
+    """Price changes of random products, from the second day on."""
+    for _ in range(count):
+        shop.at(shop.start + timedelta(days=1, seconds=shop.rng.random() * shop.span * 0.95),
+                functools.partial(_reprice, shop))
+
+
+def _reprice(shop: _Shop, when: datetime) -> None:
+    if shop.products:
+        pid = shop.rng.choice(shop.products)
+        new = round(shop.prices[pid] * shop.rng.choice([0.9, 0.95, 1.05, 1.1, 1.15]), 2)
+        if shop.send(c.ChangeProductPrice(product_id=pid, new_price=new), when):
+            shop.prices[pid] = new
+
+
+class _Orders:
+    """Orders placed over the period, each going one way through its lifecycle: items added, confirmed, paid
+    and shipped, or cancelled at some step; a few refused commands on the way (shipping unpaid, a wrong
+    payment, cancelling a shipped order)."""
+
+    def __init__(self, shop: _Shop):
+        self.shop, self.rng = shop, shop.rng
+
+    def schedule(self, count: int) -> None:
+        shop = self.shop
+        for _ in range(count):
+            shop.at(shop.start + timedelta(hours=2, seconds=self.rng.random() * (shop.span - 7200)), self.place)
+
+    def place(self, when: datetime) -> None:
+        shop, rng = self.shop, self.rng
         if not shop.customers or not shop.products:
             return
         lines = [c.OrderLine(product_id=p, quantity=rng.choice([1, 1, 1, 2, 2, 3]))
@@ -156,29 +186,34 @@ def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
             return
         shop.summary.orders += 1
         oid, corr = r.value, r.events[0].metadata["correlation_id"]
-        lifecycle(oid, corr, r.events[0].event_id, when)
+        self._lifecycle(oid, corr, r.events[0].event_id, when)
 
-    def lifecycle(oid: str, corr: str, cause: str, when: datetime) -> None:
-        def step(command_for: Callable[[], object], then: Callable[[datetime, object], None] | None = None):
-            def act(t: datetime) -> None:
-                r = shop.send(command_for(), t, corr, cause)
-                if then:
-                    then(t, r)
-            return act
+    def _step(self, corr: str, cause: str, command_for: Callable[[], object],
+              then: Callable[[datetime, object], None] | None = None) -> Callable[[datetime], None]:
+        def act(t: datetime) -> None:
+            r = self.shop.send(command_for(), t, corr, cause)
+            if then:
+                then(t, r)
+        return act
 
+    def _lifecycle(self, oid: str, corr: str, cause: str, when: datetime) -> None:
+        shop, rng = self.shop, self.rng
         roll = rng.random()
         t = when
         if roll < 0.35:
             t += shop.minutes(2, 40)
-            shop.at(t, step(lambda: c.AddOrderItem(order_id=oid, product_id=rng.choice(shop.products),
-                                                   quantity=rng.choice([1, 2]))))
+            shop.at(t, self._step(corr, cause, lambda: c.AddOrderItem(order_id=oid, product_id=rng.choice(shop.products),
+                                                                      quantity=rng.choice([1, 2]))))
         if roll > 0.97:
-            shop.at(t + shop.minutes(30, 600), step(lambda: c.CancelOrder(order_id=oid, reason=CANCEL_REASONS[0])))
+            shop.at(t + shop.minutes(30, 600),
+                    self._step(corr, cause, lambda: c.CancelOrder(order_id=oid, reason=CANCEL_REASONS[0])))
             return
         t += shop.minutes(20, 360)
-        shop.at(t, step(lambda: c.ConfirmOrder(order_id=oid), lambda tt, r: after_confirm(oid, corr, cause, tt, r)))
+        shop.at(t, self._step(corr, cause, lambda: c.ConfirmOrder(order_id=oid),
+                              lambda tt, r: self._after_confirm(oid, corr, cause, tt, r)))
 
-    def after_confirm(oid: str, corr: str, cause: str, when: datetime, confirmed) -> None:
+    def _after_confirm(self, oid: str, corr: str, cause: str, when: datetime, confirmed: object) -> None:
+        shop, rng = self.shop, self.rng
         if not confirmed:
             return
         roll = rng.random()
@@ -196,10 +231,11 @@ def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
             if rng.random() < 0.02:  # a wrong amount first: refused
                 shop.send(c.ReceivePayment(order_id=oid, amount=round(total + 1, 2)), t, corr, cause)
             if shop.send(c.ReceivePayment(order_id=oid, amount=total), t, corr, cause):
-                after_payment(oid, corr, cause, t)
+                self._after_payment(oid, corr, cause, t)
         shop.at(pay_at, pay)
 
-    def after_payment(oid: str, corr: str, cause: str, when: datetime) -> None:
+    def _after_payment(self, oid: str, corr: str, cause: str, when: datetime) -> None:
+        shop, rng = self.shop, self.rng
         if rng.random() < 0.03:
             shop.at(when + timedelta(hours=rng.uniform(1, 30)),
                     lambda t: shop.send(c.CancelOrder(order_id=oid, reason=rng.choice(CANCEL_REASONS[2:])),
@@ -213,13 +249,6 @@ def generate_demo(engine, events: int = 20_000, seed: int = 7, days: int = 90,
                 shop.at(t + timedelta(days=2),  # a late cancellation: refused, the order already shipped
                         lambda tt: shop.send(c.CancelOrder(order_id=oid, reason="Arrived too late"), tt, corr, cause))
         shop.at(ship_at, ship)
-
-    for _ in range(n_orders):
-        shop.at(start + timedelta(hours=2, seconds=rng.random() * (span - 7200)), place_order)
-
-    with engine.batch():
-        shop.run()
-    return shop.summary
 
 
 def create_demo_database(path, events: int = 20_000, seed: int = 7, end: datetime | None = None) -> bool:

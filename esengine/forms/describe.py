@@ -8,7 +8,8 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 
@@ -32,7 +33,7 @@ class FieldSpec:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
-    line_fields: tuple["FieldSpec", ...] = ()  # for kind "lines": the fields of one line
+    line_fields: tuple[FieldSpec, ...] = ()  # for kind "lines": the fields of one line
     description: str = ""  # the model's description of the field ("Letters, digits and dashes")
 
 

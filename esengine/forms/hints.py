@@ -13,7 +13,8 @@ Each engine has one :class:`FormHints` (``engine.forms``) that the domains fill 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 StatePhrase = Callable[[Any], str]
 """``phrase(aggregate_state) -> str``: how the stream is now, in a few words (markdown)."""

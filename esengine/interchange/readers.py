@@ -63,7 +63,7 @@ def open_source(file: Any, fmt: str | None = None, name: str | None = None) -> S
         if not path.is_file():
             raise ImportRejected(f"There is no file {path}. Check the path.")
         name = name or path.name
-        opener: Callable[[], IO[bytes]] = lambda: open(path, "rb")  # noqa: E731, SIM115
+        opener: Callable[[], IO[bytes]] = lambda: open(path, "rb")  # noqa: E731, SIM115 - opened by the reader, in a with
         size = path.stat().st_size
     else:
         data = file if isinstance(file, (bytes, bytearray)) else file.getvalue() if hasattr(file, "getvalue") \
@@ -168,7 +168,7 @@ def _csv_batches(source: Source, progress) -> Iterator[pa.Table]:
         ragged.append(row)
         return "error"
 
-    _, read, parse, convert = _csv_options(source, handler=on_ragged)
+    _columns, read, parse, convert = _csv_options(source, handler=on_ragged)
     row = 2  # line 1 is the header
     with source.opener() as f:
         try:

@@ -128,11 +128,11 @@ class _Reader:
             self.stack.append(parent)  # the list's values arrive as its children
         elif tag in _NESTED and (parent in ("trace", "event") or type(parent) is tuple) or (
                 tag in _SCALARS + _NESTED and isinstance(parent, _Attribute)):
-            key = attrs.get("key")
-            if key is None:
+            named = attrs.get("key")
+            if named is None:
                 raise ImportRejected(f"This <{tag}> attribute has no key.", line=self.line)
             nested: Any = [] if tag == "list" else {} if tag == "container" else self._scalar(tag, attrs)[1]
-            self.stack.append(_Attribute(tag, key, nested))
+            self.stack.append(_Attribute(tag, named, nested))
         else:  # log-level attributes, globals, extensions, classifiers, anything unknown: not events
             self.stack.append(None)
 

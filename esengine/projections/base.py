@@ -12,7 +12,8 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
@@ -217,7 +218,7 @@ class Projection:
             try:
                 for table, keys in self.keys(event).items():
                     wanted[table].update(k for k in keys if k is not None)
-            except Exception as e:  # noqa: BLE001 - malformed data is a poison event, named as such
+            except Exception as e:  # malformed data is a poison event, named as such
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in wanted.items():
             if keys:
@@ -225,7 +226,7 @@ class Projection:
         for event in relevant:
             try:
                 self._handlers[event.event_type](self, event, rows)
-            except Exception as e:  # noqa: BLE001 - any handler bug stops this projection, not the store
+            except Exception as e:  # any handler bug stops this projection, not the store
                 raise ProjectionHandlerFailed(event, e) from e
         for name, keys in rows.dirty.items():
             if keys:
@@ -289,21 +290,21 @@ def _store(cur, table: ReadModelTable, physical: str, keys: set[Any], rows: RowS
         v = row.get(c)
         return json.dumps(v) if c in json_cols and v is not None else v
     stored = rows.stored[table.name]
-    updates = [k for k in keys if k in stored and changed.get(k) is not None]
+    updates = [row for k in keys if k in stored and (row := changed.get(k)) is not None]
     if len(updates) <= 2 and len(keys) <= SMALL_INSERT and keys <= rows.checked[table.name]:
         # a command's few rows, each known to be in the table or not: no Arrow, no rewrite
-        for key in updates:  # an UPDATE in place is the cheapest statement for a row that stays
-            _update(cur, table, physical, changed[key], value)
+        for row in updates:  # an UPDATE in place is the cheapest statement for a row that stays
+            _update(cur, table, physical, row, value)
         gone = [k for k in keys if k in stored and changed.get(k) is None]
         if gone:
             cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [gone])
-        new = [changed[k] for k in keys if k not in stored and changed.get(k) is not None]
+        new = [row for k in keys if k not in stored and (row := changed.get(k)) is not None]
         if new:
             insert_values(cur, physical, names, [[value(r, c) for c in names] for r in new],
                           ["json(?)" if t == "JSON" else "?" for _, t in table.columns])
         return
     cur.execute(f'DELETE FROM "{physical}" WHERE "{table.key}" IN (SELECT unnest(?))', [list(keys)])
-    live = [changed[k] for k in keys if changed.get(k) is not None]
+    live = [row for k in keys if (row := changed.get(k)) is not None]
     if not live:
         return
     data = pa.Table.from_pylist([{c: value(r, c) for c in names} for r in live], schema=table.arrow_schema())

@@ -27,16 +27,18 @@ stream id at no cost; once many rows were appended event by event since, a catch
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
 
 from esengine.core.events import StoredEvent
-from esengine.projections.base import Projection, ProjectionHandlerFailed, ReadModelTable
+from esengine.projections.base import Projection, ProjectionHandlerFailed, ReadModelTable, RowCache
 from esengine.timetravel.generic_fold import fold_data, merge_data, merge_parsed
 
 NAME = "stream_states"
@@ -110,7 +112,8 @@ class StreamStatesProjection(Projection):
 
     # -- event by event (inline appends, catch-up, replays) -------------------------------------------
     def apply_batch(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent],
-                    version: int | None = None, scratch: str | None = None) -> None:
+                    version: int | None = None, scratch: str | None = None, cache: RowCache | None = None) -> None:
+        """As :meth:`Projection.apply_batch`; ``cache`` is not used (each stream's last row is read here)."""
         if not events:
             return
         physical = self.table_name("states", version, scratch)
@@ -126,7 +129,7 @@ class StreamStatesProjection(Projection):
                     prev = self._refold(cur, e)  # not in the table (a gap): fold the stream's events instead
                     first_versions.setdefault(e.stream_id, e.version)
                 if prev is None or e.version == 1:
-                    row = {"created_at": e.occurred_at, "updated_at": e.occurred_at,
+                    row: dict[str, Any] = {"created_at": e.occurred_at, "updated_at": e.occurred_at,
                            "recorded_until": e.recorded_at, "state": {}}
                 else:
                     if e.occurred_at < prev["updated_at"] or e.recorded_at < prev["recorded_until"]:
@@ -146,7 +149,7 @@ class StreamStatesProjection(Projection):
                              "created_at": row["created_at"], "updated_at": row["updated_at"],
                              "recorded_until": row["recorded_until"], "next_occurred_at": None,
                              "next_recorded_at": None, "state": dump_state(row["state"])})
-            except Exception as error:  # noqa: BLE001 - named as the poison event; nothing written yet
+            except Exception as error:  # named as the poison event; nothing written yet
                 raise ProjectionHandlerFailed(e, error) from error
         # each row is its stream's state until the earliest of the stream's later events
         later: dict[str, tuple[datetime | None, datetime | None]] = {}
@@ -174,6 +177,7 @@ class StreamStatesProjection(Projection):
                     wanted.append(state_key(e.stream_id, e.version - 1))
         if not wanted:
             return {}
+        params: list[Any]
         if len(wanted) <= SMALL_BATCH:  # constants: DuckDB skips the row groups whose stream ids are out of range
             marks = ", ".join("?" * len(wanted))
             match = f"stream_id IN ({marks}) AND key IN ({marks})"
@@ -249,8 +253,8 @@ class StreamStatesProjection(Projection):
             cuts = cur.execute("SELECT quantile_disc(stream_id, ?) FROM events WHERE position <= ?",
                                [[k / parts for k in range(1, parts)], upto]).fetchall()[0][0]
             bounds = [None, *sorted(set(cuts)), None]
-        for low, high in zip(bounds, bounds[1:]):
-            source = cur.sql(f"""
+        for low, high in itertools.pairwise(bounds):
+            source = cur.sql("""
                 SELECT stream_id || '#' || version AS key, stream_id, stream_type, version, event_type, occurred_at,
                        recorded_at, position,
                        min(occurred_at) OVER upto_here AS created_at, max(occurred_at) OVER upto_here AS updated_at,

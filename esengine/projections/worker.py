@@ -36,7 +36,7 @@ PACES = {  # name: (seconds between rounds, events per round, paused)
 class ProjectionWorker:
     """A daemon thread that catches up the asynchronous projections every ``interval`` seconds."""
 
-    def __init__(self, runner: "ProjectionRunner", interval: float = NORMAL_PACE[0], batch_size: int = NORMAL_PACE[1]):
+    def __init__(self, runner: ProjectionRunner, interval: float = NORMAL_PACE[0], batch_size: int = NORMAL_PACE[1]):
         self._runner = runner
         self.interval, self.batch_size = interval, batch_size
         self.paused = False

@@ -16,7 +16,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import duckdb
 import pyarrow as pa
@@ -51,7 +52,7 @@ def fold(previous: str, contents: Iterable[str]) -> list[str]:
     """The hashes of consecutive events, given the hash before the first of them."""
     sha = hashlib.sha256
     link_bytes = previous.encode()
-    out = []
+    out: list[bytes] = []
     append = out.append
     for content in contents:  # bytes throughout: this loop is the chain's whole cost on bulk paths
         link_bytes = sha(link_bytes + content.encode()).hexdigest().encode()

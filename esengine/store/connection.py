@@ -81,7 +81,7 @@ def damaged(error: Exception) -> bool:
     return isinstance(error, bad_file) or type(error) is duckdb.Error  # checksum failures are plain Errors
 
 
-def _held_by_duckdb(error: Exception) -> bool:
+def _held_by_duckdb(error: BaseException) -> bool:
     text = str(error).lower()  # "Could not set lock on file ...: Conflicting lock is held in ..."
     return "could not set lock" in text or "conflicting lock" in text
 
@@ -94,11 +94,12 @@ class Database:
         self.read_only = read_only
         _check_file(self.path, read_only)
         deadline = time.monotonic() + (lock_wait() if wait is None else wait)
-        self._lock = _LOCKS.acquire(self.path, read_only, deadline)
+        lock = _LOCKS.acquire(self.path, read_only, deadline)
+        self._lock: _Lock | None = lock
         try:
             self.connection = _connect_by(self.path, read_only, deadline)
         except BaseException:
-            _LOCKS.release(self._lock)
+            _LOCKS.release(lock)
             raise
 
     def close(self, checkpoint: bool = True) -> None:
@@ -124,7 +125,8 @@ class Database:
 
     def _release(self) -> None:
         lock, self._lock = self._lock, None
-        _LOCKS.release(lock)
+        if lock is not None:
+            _LOCKS.release(lock)
 
 
 def _check_file(path: Path, read_only: bool) -> None:

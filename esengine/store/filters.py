@@ -43,7 +43,7 @@ class EventFilter:
     correlation_id: str | None = None
     text: str | None = None
 
-    def with_(self, **changes: Any) -> "EventFilter":
+    def with_(self, **changes: Any) -> EventFilter:
         return replace(self, **changes)
 
     def where(self, alias: str = "") -> tuple[str, list[Any]]:

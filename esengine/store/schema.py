@@ -5,6 +5,8 @@ A step is SQL or a function of the connection (and the first position, for chain
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from esengine.errors import StoreUnavailable
@@ -12,7 +14,7 @@ from esengine.store import chain
 
 SCHEMA_VERSION = 2
 
-_MIGRATIONS: dict[int, list[str]] = {
+_MIGRATIONS: dict[int, list[str | Callable[[duckdb.DuckDBPyConnection, int], int]]] = {
     1: [
         """CREATE TABLE events (
             position       BIGINT    NOT NULL PRIMARY KEY,

@@ -29,7 +29,7 @@ def overview(store: EventStore) -> StoreOverview:
         count(DISTINCT stream_type), min(occurred_at), max(occurred_at), max(recorded_at) FROM events""").fetchall()[0]
     accepted, refused = cur.execute("""SELECT count(*) FILTER (WHERE outcome = 'accepted'),
         count(*) FILTER (WHERE outcome = 'refused') FROM command_log""").fetchall()[0]
-    return StoreOverview(*row, accepted, refused)
+    return StoreOverview(*(*row, accepted, refused))
 
 
 def events_per_type(store: EventStore) -> pd.DataFrame:

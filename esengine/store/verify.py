@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.core.events import StoredEvent
 from esengine.errors import EsEngineError

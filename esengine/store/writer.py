@@ -17,12 +17,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
 
-from esengine.core.events import NewEvent, StoredEvent, as_utc_naive, utcnow
+from esengine.core.events import AppendResult, NewEvent, StoredEvent, StreamAppend, as_utc_naive, utcnow
 from esengine.errors import ConcurrencyError, EsEngineError, ValidationError, WrongStreamType
 from esengine.store import chain
 
@@ -53,31 +54,8 @@ class TransactionHook(Protocol):
 
 
 @dataclass
-class AppendResult:
-    """What one append did: the events as stored (empty when every event id was already stored)."""
-
-    stream_id: str
-    events: list[StoredEvent]
-    version: int
-
-    @property
-    def duplicate(self) -> bool:
-        return not self.events
-
-
-@dataclass(frozen=True)
-class StreamAppend:
-    """New events for one stream of one type, expected at a version (``ANY_VERSION``: no check)."""
-
-    stream_id: str
-    stream_type: str
-    events: list[NewEvent]
-    expected_version: int
-
-
-@dataclass
 class _Batch:
-    requests: list["_Request"] = field(default_factory=list)
+    requests: list[_Request] = field(default_factory=list)
     heads: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
 
@@ -217,7 +195,7 @@ class GroupCommitWriter:
             return n
 
     @contextmanager
-    def batch(self, flush_every: int = 2000) -> Iterator["GroupCommitWriter"]:
+    def batch(self, flush_every: int = 2000) -> Iterator[GroupCommitWriter]:
         """A context in which this thread's appends are collected and committed together.
 
         Inside it, each append is checked for concurrency at once (against the store and the batch)

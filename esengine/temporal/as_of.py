@@ -17,7 +17,7 @@ import logging
 import uuid
 from dataclasses import fields
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
@@ -86,7 +86,7 @@ def history_span(store: EventStore, stream_type: str | None = None,
     clause, params = of_type(stream_type)
     column = _time_column(by)
     return tuple(store.cursor().execute(f"SELECT min({column}), max({column}) FROM events WHERE {clause}",
-                                        params).fetchall()[0])  # type: ignore[return-value]
+                                        params).fetchall()[0])
 
 
 def check_moment(store: EventStore, at: datetime, stream_type: str | None = None, by: str = "occurred_at") -> datetime:

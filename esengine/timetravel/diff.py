@@ -135,10 +135,10 @@ def _diff_once(replayer: Replayer, from_version: int, to_version: int) -> tuple[
     start = replayer.check_version(from_version, "version")
     end = replayer.check_version(to_version, "compared version")
     low, high = sorted((start, end))
-    folded, low_snapshot = replayer.load(low)
-    low_state = replayer.fold.state(folded)
+    low_folded, low_snapshot = replayer.load(low)
+    low_state = replayer.fold.state(low_folded)
     previous, last_change, last_event = low_state, {}, None
-    for last_event, folded in replayer.steps(low, high, folded):
+    for last_event, folded in replayer.steps(low, high, low_folded):
         current = replayer.fold.state(folded)
         for change in diff_states(previous, current):
             last_change[change.path] = last_event

@@ -74,7 +74,7 @@ def replay_fixture(engine, fixture: dict[str, Any]) -> dict[str, Any]:
     fixture = load_fixture(fixture)
     stream_id, stream_type = fixture["stream_id"], fixture["stream_type"]
     fold = fold_for(engine, stream_id, stream_type)
-    folded = fold.empty()
+    folded: Any = fold.empty()
     for i, e in enumerate([*fixture["given"], fixture["when"]]):
         moment = parse_moment(e["occurred_at"])
         stored = StoredEvent(i + 1, "", stream_id, stream_type, e["version"], e["event_type"], e["schema_version"],

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 
 def merge_data(state: dict[str, Any], data: dict[str, Any], owned: bool = False) -> dict[str, Any]:

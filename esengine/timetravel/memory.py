@@ -72,7 +72,7 @@ def _read(repository, stream_id: str, store, current: int) -> History | None:
     return History(current, events, versions, [snapshots[v] for v in versions])
 
 
-_BY_REPOSITORY: "weakref.WeakKeyDictionary[Any, Histories]" = weakref.WeakKeyDictionary()
+_BY_REPOSITORY: weakref.WeakKeyDictionary[Any, Histories] = weakref.WeakKeyDictionary()
 
 
 def histories(repository) -> Histories:

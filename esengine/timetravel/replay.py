@@ -9,7 +9,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from esengine.browsing.links import parse_moment as parse_iso
 from esengine.core.events import StoredEvent, as_utc_naive
@@ -79,7 +80,7 @@ def fold_for(engine, stream_id: str, stream_type: str) -> AggregateFold | Generi
     return GenericFold(stream_id, engine.store)
 
 
-_KNOWN: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, int]]]" = weakref.WeakKeyDictionary()
+_KNOWN: weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str, int]]] = weakref.WeakKeyDictionary()
 
 
 def _stream_type_and_version(engine, stream_id: str) -> tuple[str, int]:
@@ -169,7 +170,7 @@ class Replayer:
     def apply(self, folded: Any, event: StoredEvent) -> Any:
         try:
             return self.fold.apply(folded, event)
-        except Exception as e:  # noqa: BLE001 - translated: say which event could not be applied
+        except Exception as e:  # translated: say which event could not be applied
             raise EsEngineError(
                 f"Event v{event.version} ({event.event_type}) of '{self.stream_id}' cannot be applied by "
                 f"the {self.stream_type} aggregate: {e}") from e

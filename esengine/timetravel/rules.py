@@ -9,7 +9,11 @@ the command method that raises the event again, on a copy of the what-if state. 
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from esengine.core.aggregate import Aggregate
 
 RuleCheck = Callable[[Any, Any], None]
 """``check(aggregate_copy, domain_event)`` raises ``DomainRuleViolation`` when the event would be refused."""
@@ -21,9 +25,9 @@ class RuleBook:
     def __init__(self) -> None:
         self._checks: dict[tuple[str, str], RuleCheck] = {}
 
-    def register(self, stream_type: str | type, event_type: str, check: RuleCheck) -> None:
+    def register(self, stream_type: str | type[Aggregate], event_type: str, check: RuleCheck) -> None:
         """Say how ``event_type`` events of ``stream_type`` streams (a name, or an aggregate class) are decided."""
-        kind = stream_type if isinstance(stream_type, str) else str(getattr(stream_type, "aggregate_type"))
+        kind = stream_type if isinstance(stream_type, str) else stream_type.aggregate_type
         self._checks[(kind, event_type)] = check
 
     def check_for(self, stream_type: str, event_type: str) -> RuleCheck | None:

@@ -8,7 +8,8 @@ it breaks and, like the refused command it stands for, left out as well.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.errors import DomainRuleViolation, ValidationError
 from esengine.timetravel.diff import FieldChange, diff_states
@@ -67,6 +68,7 @@ def what_if(engine, stream_id: str, skip: Iterable[int], version: int | None = N
     if not skipped:
         return WhatIf(replayer.stream_id, target, [], real, real, warnings=list(replayer.warnings))
     start = skipped[0] - 1
+    folded: Any
     folded, _ = replayer.load(start)  # the history is the same up to the first skipped event: snapshots still serve
     checking = isinstance(replayer.fold, AggregateFold) and engine.rules.knows(replayer.stream_type)
     breaks: list[RuleBreak] = []

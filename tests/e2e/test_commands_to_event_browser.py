@@ -1,5 +1,6 @@
 """A real browser: send a command through a form, follow its link to the event browser; open deep links."""
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -86,7 +87,7 @@ def test_the_filtered_events_download_as_csv_and_json_lines(app_server, page):
         with page.expect_download() as download:
             page.get_by_role("button", name=label).click()
         assert download.value.suggested_filename == name
-        lines = [line for line in open(download.value.path(), encoding="utf-8").read().splitlines() if line]
+        lines = [line for line in Path(download.value.path()).read_text(encoding="utf-8").splitlines() if line]
         body = lines[1:] if name.endswith(".csv") else lines
         assert len(body) == count and all("OrderCancelled" in line for line in body)
 

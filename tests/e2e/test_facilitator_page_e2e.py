@@ -3,7 +3,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import wait_for_app
-from tests.e2e.test_projections_page_e2e import PASSPHRASE, facilitator_server, metric  # noqa: F401 (a fixture)
+from tests.e2e import test_projections_page_e2e
+from tests.e2e.test_projections_page_e2e import PASSPHRASE, metric
+
+facilitator_server = test_projections_page_e2e.facilitator_server  # the fixture, shared with that module
 
 pytestmark = pytest.mark.e2e
 

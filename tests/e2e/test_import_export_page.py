@@ -1,6 +1,7 @@
 """A real browser uploads a real event log, imports it, follows the links, and downloads an export."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -44,7 +45,7 @@ def test_a_filtered_export_downloads_cloudevents(app_server, page):
     download_button = page.get_by_role("button", name=re.compile("Download"))
     with page.expect_download() as info:
         download_button.click()
-    lines = open(info.value.path(), encoding="utf-8").read().splitlines()
+    lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines and {json.loads(line)["type"] for line in lines} == {"OrderShipped"}
 
 

@@ -7,7 +7,7 @@ from esengine.application.context import CommandContext
 from esengine.browsing import (causation_chain, count_matching, event_detail, event_page, events_after, search_streams,
                                streams_touched, swimlane_events)
 from esengine.domains.orders import commands as c
-from esengine.errors import NotFound
+from esengine.errors import NotFound, ValidationError
 from esengine.store.filters import EventFilter
 
 
@@ -94,7 +94,7 @@ def test_the_causation_chain_runs_from_the_first_command_through_its_events_to_f
 def test_refused_commands_of_a_correlation_appear_with_their_reason(demo_engine):
     context = CommandContext(user_id="tester", correlation_id="corr-refused")
     order = demo_engine.store.get_events(an_order_with_follow_ups(demo_engine.store)[0].stream_id)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         demo_engine.commands.submit("CancelOrder", {"order_id": order[0].stream_id, "reason": "x"}, context)
     roots = causation_chain(demo_engine.store, "corr-refused")
     assert [(r.label, r.outcome) for r in roots] == [("CancelOrder", "refused")] and roots[0].message

@@ -70,6 +70,7 @@ def test_import_with_a_column_mapping_and_append(tmp_path):
     assert run("import", str(log), "--db", path, *args)[0] == FAILED  # the stream exists
     assert run("import", str(log), "--db", path, *args, "--append")[0] == OK
     code, out = run("replay", "--stream", "k1", "--db", path)
+    assert code == OK
     state = json.loads(out)
     assert (state["version"], state["stream_type"], state["state"]) == (2, "ticket", {"cost": 4})
 
@@ -140,8 +141,8 @@ def test_verify_passes_on_a_sound_store_and_exits_1_naming_what_is_wrong(db):
 def test_a_missing_database_or_one_held_by_another_process_exits_3(db, tmp_path, capsys):
     assert run("verify", "--db", str(tmp_path / "missing.duckdb"))[0] == UNAVAILABLE
     assert not (tmp_path / "missing.duckdb").exists()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; from esengine import Engine; e = Engine(sys.argv[1]);"
-                               " print('ready', flush=True); sys.stdin.read()", db],
+    holder = subprocess.Popen([sys.executable, "-c", ("import sys; from esengine import Engine; e = Engine(sys.argv[1]);"
+                               " print('ready', flush=True); sys.stdin.read()"), db],
                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -155,12 +156,13 @@ def test_a_missing_database_or_one_held_by_another_process_exits_3(db, tmp_path,
 
 def test_python_dash_m_esengine_runs_with_help_and_exit_codes(db):
     done = subprocess.run([sys.executable, "-m", "esengine", "verify", "--help"], cwd=ROOT, capture_output=True,
-                          text=True)
+                          text=True, check=False)
     assert done.returncode == 0 and "exit codes" in done.stdout and "--db" in done.stdout
     done = subprocess.run([sys.executable, "-m", "esengine", "query", "SELECT 1 AS one", "--db", db, "--format",
-                           "csv"], cwd=ROOT, capture_output=True, text=True)
+                           "csv"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout) == (0, "one\n1\n")
-    done = subprocess.run([sys.executable, "-m", "esengine", "frobnicate"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "esengine", "frobnicate"], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
     assert done.returncode == 2 and "invalid choice" in done.stderr
 
 
@@ -243,7 +245,7 @@ def test_an_unreadable_database_exits_3_with_a_plain_message(db, tmp_path):
                 os.setgid(65534)
                 os.setuid(65534)
         done = subprocess.run([sys.executable, "-m", "esengine", "verify", "--db", str(path)], cwd=ROOT,
-                              capture_output=True, text=True, preexec_fn=as_nobody)
+                              capture_output=True, text=True, preexec_fn=as_nobody, check=False)
         assert done.returncode == UNAVAILABLE
         assert "Permission denied" in done.stderr and "Traceback" not in done.stderr
     finally:

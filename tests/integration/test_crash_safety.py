@@ -1,7 +1,6 @@
 """kill -9 while commands are being written: every acknowledged command is there with its log row."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -30,7 +29,7 @@ WRITER = textwrap.dedent("""
 
 def _run_and_kill(path, acks_before_kill: int) -> list[str]:
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                            text=True)
     acked = []
     try:
         for line in proc.stdout:

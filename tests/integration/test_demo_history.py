@@ -64,7 +64,7 @@ def test_the_same_seed_gives_the_same_history(tmp_path):
 
 def test_a_demo_database_is_only_ever_complete_or_absent(tmp_path, monkeypatch):
     path = tmp_path / "first-start.duckdb"
-    import esengine.demo.shop as shop
+    from esengine.demo import shop
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt

@@ -35,9 +35,9 @@ def test_processes_taking_turns_on_one_file_lose_no_acknowledged_commit():
 
 def test_a_second_process_waits_for_the_lock_and_then_is_told_the_file_is_in_use(tmp_path):
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; from esengine import Engine; e = Engine(sys.argv[1]);"
+    holder = subprocess.Popen([sys.executable, "-c", ("import sys; from esengine import Engine; e = Engine(sys.argv[1]);"
                                " print('ready', flush=True); sys.stdin.readline(); e.close(); print('closed', flush=True);"
-                               " sys.stdin.readline()", str(path)],
+                               " sys.stdin.readline()"), str(path)],
                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"

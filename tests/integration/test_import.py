@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,7 +27,7 @@ def _counts(engine, stream_type):
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("name, events, cases, activities", REAL_LOGS)
@@ -139,8 +139,8 @@ def test_json_lines_and_a_cloudevents_batch_import_with_their_nested_data(engine
 
 def test_a_parquet_log_with_aware_timestamps_imports_in_utc(engine, tmp_path):
     table = pa.table({"case:concept:name": ["c", "c"], "concept:name": ["Start", "End"],
-                      "time:timestamp": pa.array([datetime(2024, 1, 1, 12, tzinfo=timezone.utc),
-                                                  datetime(2024, 1, 1, 11, tzinfo=timezone.utc)],
+                      "time:timestamp": pa.array([datetime(2024, 1, 1, 12, tzinfo=UTC),
+                                                  datetime(2024, 1, 1, 11, tzinfo=UTC)],
                                                  pa.timestamp("us", tz="UTC")),
                       "cost": [1.5, None]})
     pq.write_table(table, tmp_path / "log.parquet")
@@ -190,12 +190,12 @@ MALFORMED = {
         "\n".join(json.dumps({"specversion": "1.0", "id": "same", "source": "/x", "type": "T", "subject": f"s{i}",
                               "time": "2024-01-01T00:00:00Z"}) for i in range(3)).encode(),
         "jsonl", "appears twice", 2, "id"),
-    "json line not an object": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
-                                b'{"broken": \n', "jsonl", "not a JSON object", 2, None),
+    "json line not an object": ((b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
+                                b'{"broken": \n'), "jsonl", "not a JSON object", 2, None),
     "bad json document": (b'[{"a": 1},', "json", "not valid JSON", 1, None),
     "not parquet": (b"PAR1 this is not parquet", "parquet", "Parquet", None, None),
-    "json lines bad encoding": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
-                                b'{"specversion":"1.0","id":"b","type":"Caf\xe9","subject":"s","time":"2024-01-01"}\n',
+    "json lines bad encoding": ((b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
+                                b'{"specversion":"1.0","id":"b","type":"Caf\xe9","subject":"s","time":"2024-01-01"}\n'),
                                 "jsonl", "UTF-8", 2, None),
     "json lines empty": (b"\n\n", "jsonl", "no events", 1, None),
     "json lines bad timestamp": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"yesterday"}\n',
@@ -211,14 +211,14 @@ MALFORMED = {
     # non-finite numbers: stored JSON must stay standard JSON (issue 12, item 5)
     "csv number beyond a double": ((XES_HEADER + GOOD_ROW + "c2,Start,2024-01-01T11:00:00Z,1e400\n").encode(), "csv",
                                    "1e400 .*not a finite number", 3, "amount"),
-    "json lines NaN in data": (b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
+    "json lines NaN in data": ((b'{"specversion":"1.0","id":"a","type":"T","subject":"s","time":"2024-01-01"}\n'
                                b'{"specversion":"1.0","id":"b","type":"T","subject":"s","time":"2024-01-02",'
-                               b'"data":{"items":[1,{"price":NaN}]}}\n', "jsonl",
+                               b'"data":{"items":[1,{"price":NaN}]}}\n'), "jsonl",
                                r"NaN \(at data.items\[1\].price\) is not a finite number", 2, "data"),
     "json lines -inf": (b'{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01","amount":-inf}\n',
                         "jsonl", "-inf .*not a finite number", 1, "amount"),
-    "json array Infinity": (b'[{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01","n":1},\n'
-                            b' {"case:concept:name":"c","concept:name":"B","time:timestamp":"2024-01-02","n":1e400}]',
+    "json array Infinity": ((b'[{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01","n":1},\n'
+                            b' {"case:concept:name":"c","concept:name":"B","time:timestamp":"2024-01-02","n":1e400}]'),
                             "json", "Infinity .*not a finite number", 2, "n"),
     "parquet NaN float": (_parquet({"case:concept:name": ["a", "b"], "concept:name": ["T", "T"],
                                     "time:timestamp": ["2024-01-01T00:00:00Z"] * 2, "price": [1.5, float("nan")]}),
@@ -230,8 +230,8 @@ MALFORMED = {
     # control characters: the one text rule of every command, for imports too (issue 12, item 3)
     "csv bell in an activity": ((XES_HEADER + GOOD_ROW + "c2,Ring\x07,2024-01-01T11:00:00Z,2\n").encode(), "csv",
                                 "event_type contains a control character \\(bell", 3, "concept:name"),
-    "json lines NUL in data": (b'{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01",'
-                               b'"note":"a\\u0000b"}\n', "jsonl", "data.note contains a control character", 1, "note"),
+    "json lines NUL in data": ((b'{"case:concept:name":"c","concept:name":"A","time:timestamp":"2024-01-01",'
+                               b'"note":"a\\u0000b"}\n'), "jsonl", "data.note contains a control character", 1, "note"),
     "parquet escape in a case id": (_parquet({"case:concept:name": ["ok", "c\x1b[31m"], "concept:name": ["T", "T"],
                                               "time:timestamp": ["2024-01-01T00:00:00Z"] * 2}),
                                     "parquet", "stream_id contains a control character", 2, "case:concept:name"),

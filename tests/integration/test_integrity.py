@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esengine.errors import ValidationError, WrongStreamType
+from esengine.errors import DomainRuleViolation, EsEngineError, ValidationError, WrongStreamType
 from esengine.store import chain
 from esengine.store.verify import verify_store
 
@@ -160,7 +160,7 @@ def test_an_accepted_command_is_one_commit_with_its_events_snapshot_and_log_row(
 def test_a_refused_command_is_one_commit_of_its_log_row_only(shop):
     engine, ids = shop
     commits, before = engine.writer.commits, _counts(engine)
-    with pytest.raises(Exception):
+    with pytest.raises(DomainRuleViolation):
         engine.commands.submit("ShipOrder", {"order_id": ids["order"], "tracking_number": "TRACK-1"})
     assert engine.writer.commits == commits + 1
     _assert_refused_and_logged(engine, before, "DomainRuleViolation")
@@ -174,7 +174,7 @@ def test_a_failed_commit_writes_neither_events_nor_log_row(shop, monkeypatch):
         raise RuntimeError("disk full")
     hook = type("Broken", (), {"apply_in_transaction": staticmethod(broken)})()
     engine.writer.hooks.append(hook)
-    with pytest.raises(Exception):
+    with pytest.raises(EsEngineError, match="disk full"):
         engine.commands.submit("ConfirmOrder", {"order_id": ids["order"]})
     engine.writer.hooks.remove(hook)
     events, accepted, _ = _counts(engine)

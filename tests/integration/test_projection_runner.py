@@ -208,9 +208,8 @@ def test_a_rebuild_while_commands_arrive_ends_up_complete_and_in_step(demo_engin
 
 def test_two_rebuilds_of_the_same_version_at_once_are_refused(demo_engine):
     runner = demo_engine.projections
-    with runner._exclusive("orders", 2, "rebuild it"):
-        with pytest.raises(EsEngineError, match="busy"):
-            runner.rebuild("orders", 2)
+    with runner._exclusive("orders", 2, "rebuild it"), pytest.raises(EsEngineError, match="busy"):
+        runner.rebuild("orders", 2)
 
 
 def test_the_read_model_matches_a_replay_of_the_events(demo_engine):

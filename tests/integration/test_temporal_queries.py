@@ -22,6 +22,10 @@ def append(engine, stream_id: str, *datas, start: datetime = T0, stream_type: st
     engine.store.append(stream_id, events, ANY_VERSION, stream_type=stream_type)
 
 
+def _price(data: dict) -> float | None:
+    return data.get("price", data.get("new_price"))
+
+
 def test_the_generic_fold_as_of_a_moment_is_the_time_travel_fold(engine):
     datas = [{"a": 1, "address": {"city": "Ghent", "zip": "9000"}, "tags": ["x"]},
              {"a": None, "address": {"city": "Leuven"}, "tags": ["y"]},
@@ -121,7 +125,7 @@ def test_every_price_a_product_had_is_listed_with_its_moment(demo_engine):
     events = demo_engine.store.cursor().execute(
         "SELECT stream_id, version, CAST(data AS VARCHAR) AS data FROM events WHERE stream_type = 'product' "
         "ORDER BY stream_id, version").df()
-    prices = events["data"].map(lambda d: (lambda x: x.get("price", x.get("new_price")))(json.loads(d)))
+    prices = events["data"].map(lambda d: _price(json.loads(d)))
     events = events[prices.notna()].assign(price=prices[prices.notna()])
     changed = events[events.groupby("stream_id")["price"].shift() != events["price"]]
     assert list(zip(history["stream_id"], history["version"])) == list(zip(changed["stream_id"], changed["version"]))

@@ -1,5 +1,5 @@
 """State at a version or a moment, the diff between versions, and the errors a person sees."""
-from datetime import timedelta, timezone
+from datetime import timedelta, timezone, UTC
 
 import pytest
 
@@ -39,7 +39,7 @@ def test_the_state_at_a_moment_is_the_last_event_at_or_before_it(engine, order):
     first = START + 5 * STEP
     assert state_at(engine, order, at=first).version == 1
     assert state_at(engine, order, at=first + 2 * STEP + timedelta(minutes=30)).version == 3
-    aware = (first + 3 * STEP).replace(tzinfo=timezone.utc).astimezone(timezone(timedelta(hours=2)))
+    aware = (first + 3 * STEP).replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=2)))
     assert state_at(engine, order, at=aware).version == 4
     assert state_at(engine, order, at=(first + 4 * STEP).isoformat() + "Z").version == 5
 

@@ -32,7 +32,7 @@ class Book(Aggregate):
     state: BookState
 
     @classmethod
-    def register(cls, book_id: str, title: str, author: str) -> "Book":
+    def register(cls, book_id: str, title: str, author: str) -> Book:
         book = cls(book_id)
         book.raise_event(ev.BookRegistered(book_id=book_id, title=title, author=author))
         return book
@@ -95,7 +95,7 @@ class Member(Aggregate):
     state: MemberState
 
     @classmethod
-    def join(cls, member_id: str, name: str) -> "Member":
+    def join(cls, member_id: str, name: str) -> Member:
         member = cls(member_id)
         member.raise_event(ev.MemberJoined(member_id=member_id, name=name))
         return member

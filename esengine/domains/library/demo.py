@@ -3,7 +3,7 @@ and returned (some late, earning fines), fines are paid, and some loans are refu
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from esengine.application.context import CommandContext
 from esengine.application.messages import Command
@@ -22,7 +22,7 @@ def write_library_demo(engine, events: int = 2_000, seed: int = 7, days: int = 9
                        end: datetime | None = None) -> None:
     """About ``events`` events over ``days`` days up to ``end`` (default: midnight UTC today; naive UTC)."""
     rng = random.Random(seed)
-    end = end or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    end = end or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     start = end - timedelta(days=days)
 
     def send(command: Command, day: int) -> str | None:

@@ -2,7 +2,8 @@
 and every loan from lending to return, with its fine."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.core.events import StoredEvent
 from esengine.projections.base import Projection, ReadModelTable, RowSet, handles

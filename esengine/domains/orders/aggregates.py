@@ -42,20 +42,23 @@ class ShopAggregate(Aggregate):
 class Order(ShopAggregate):
     aggregate_type = "order"
     State = OrderState
+    state: OrderState
 
     @classmethod
-    def create(cls, order_id: str, customer_id: str, items: list[ev.LineItem]) -> "Order":
+    def create(cls, order_id: str, customer_id: str, items: list[ev.LineItem]) -> Order:
         order = cls(order_id)
         order.check_rule(bool(items), "an order has at least one item", "An order needs at least one item.")
         for item in items:
-            order._positive(item.quantity, "quantity"), order._positive(item.unit_price, "unit price")
+            order._positive(item.quantity, "quantity")
+            order._positive(item.unit_price, "unit price")
         total = money(sum(i.quantity * i.unit_price for i in items))
         order.raise_event(ev.OrderCreated(order_id=order_id, customer_id=customer_id, items=items, total=total))
         return order
 
     def add_item(self, product_id: str, quantity: int, unit_price: float) -> None:
         self._require(OrderStatus.PENDING, "Only a pending order takes items")
-        self._positive(quantity, "quantity"), self._positive(unit_price, "unit price")
+        self._positive(quantity, "quantity")
+        self._positive(unit_price, "unit price")
         self.raise_event(ev.OrderItemAdded(order_id=self.id, product_id=product_id, quantity=quantity,
                                            unit_price=money(unit_price)))
 
@@ -127,9 +130,10 @@ class CustomerState(BaseModel):
 class Customer(Aggregate):
     aggregate_type = "customer"
     State = CustomerState
+    state: CustomerState
 
     @classmethod
-    def register(cls, customer_id: str, name: str, email: str) -> "Customer":
+    def register(cls, customer_id: str, name: str, email: str) -> Customer:
         customer = cls(customer_id)
         customer.raise_event(ev.CustomerRegistered(customer_id=customer_id, name=name, email=email))
         return customer
@@ -155,9 +159,10 @@ class ProductState(BaseModel):
 class Product(ShopAggregate):
     aggregate_type = "product"
     State = ProductState
+    state: ProductState
 
     @classmethod
-    def add(cls, product_id: str, name: str, price: float) -> "Product":
+    def add(cls, product_id: str, name: str, price: float) -> Product:
         product = cls(product_id)
         product._positive(price, "price")
         product.raise_event(ev.ProductAdded(product_id=product_id, name=name, price=money(price)))

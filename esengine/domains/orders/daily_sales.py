@@ -6,7 +6,8 @@ It counts demand as ordered: a later cancellation does not remove it (the order 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from esengine.core.events import StoredEvent
 from esengine.projections.base import Projection, ReadModelTable, RowSet, handles

@@ -1,7 +1,8 @@
 """Command handlers: load, act, save. Plain functions, one per command."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from esengine.application.buses import CommandScope
 from esengine.application.fields import load_for_command
@@ -59,7 +60,7 @@ def add_order_item(cmd: c.AddOrderItem, scope: CommandScope) -> str:
     return order.id
 
 
-def _order_step(action: Callable[[Order, object], None]):
+def _order_step(action: Callable[[Order, Any], None]):
     def handler(cmd, scope: CommandScope) -> str:
         order = load_for_command(scope, "order", cmd.order_id, cmd.expected_version)
         action(order, cmd)

@@ -13,7 +13,7 @@ runner applies the handlers instead (which also name a poison event properly).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 import duckdb
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from esengine.core.events import StoredEvent
 from esengine.domains.orders.order_sql import build_orders

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 from esengine.core.events import StoredEvent
 from esengine.domains.orders.order_sql import build_orders
@@ -35,6 +35,7 @@ class OrderProjectionV2(OrderProjection):
     def _created(self, e: StoredEvent, rows: RowSet) -> None:
         super()._created(e, rows)
         order = rows.get("orders", e.stream_id)
+        assert order is not None  # just put by the first version's handler
         rows.put("orders", {**order, "item_count": sum(i["quantity"] for i in order["items"]), "cancel_reason": None})
 
     @handles("OrderItemAdded")

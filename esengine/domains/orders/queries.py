@@ -39,7 +39,8 @@ class OrderQueries:
         return rows[0] if rows else None
 
     def list_orders(self, query: ListOrders) -> OrderPage:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if query.status:
             clauses.append("status = ?")
             params.append(query.status)
