@@ -21,10 +21,10 @@ from esengine.core.snapshots import SnapshotPolicy, SnapshotStore
 from esengine.errors import UnknownDomain
 from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
-from esengine.store.connection import Database, connect, unreadable  # noqa: F401 (connect: re-exported)
+from esengine.store.connection import connect, unreadable  # noqa: F401 (connect: re-exported)
 from esengine.store.event_store import EventStore
-from esengine.store.schema import migrate
-from esengine.store.writer import GroupCommitWriter
+from esengine.store.opening import open_store
+from esengine.store.postgres import PostgresWriter, is_url
 
 DEFAULT_DB_ENV = "ESENGINE_DB"
 DEFAULT_DOMAINS_ENV = "ESENGINE_DOMAINS"
@@ -32,9 +32,11 @@ BUILT_IN_DOMAINS = {"orders": "esengine.domains.orders"}
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "explorer.duckdb"
 
 
-def default_db_path() -> Path:
-    """The database the app opens: ``$ESENGINE_DB`` if set, else ``data/explorer.duckdb``."""
-    return Path(os.environ.get(DEFAULT_DB_ENV) or DEFAULT_DB_PATH)
+def default_db_path() -> Path | str:
+    """The database the app opens: ``$ESENGINE_DB`` if set (a file path, or a ``postgresql://`` URL, kept as
+    text), else ``data/explorer.duckdb``."""
+    given = os.environ.get(DEFAULT_DB_ENV) or ""
+    return given if is_url(given) else Path(given or DEFAULT_DB_PATH)
 
 
 class Engine:
@@ -43,17 +45,19 @@ class Engine:
     def __init__(self, path: str | Path, domains: tuple[str, ...] | None = None, wait: float | None = None):
         """Open (or create) the database at ``path``; raises :class:`StoreUnavailable` if it cannot be used.
 
-        Another process holding the file is waited for up to ``wait`` seconds (default
+        ``path`` is a DuckDB file, or a ``postgresql://user@host:port/dbname`` URL (a shared store; this
+        engine then reads from its own DuckDB replica, see :mod:`esengine.store.postgres`).
+        Another process holding a file is waited for up to ``wait`` seconds (default
         ``$ESENGINE_LOCK_WAIT`` or 3); see :mod:`esengine.store.connection`.
         """
-        self.path = Path(path)
-        self.database = Database(self.path, wait=wait)
+        self.url = str(path) if is_url(path) else None
+        self.path = Path(path)  # for a URL: only for display (the database's name)
+        self.database = open_store(path, wait=wait)
         self.connection = self.database.connection
         try:
-            migrate(self.connection)
+            self.writer = self.database.start_writer()
             if not self.connection.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
                 self.connection.execute("SET lock_configuration = true")  # (already set when shared in-process)
-            self.writer = GroupCommitWriter(self.connection)
             self.store = EventStore(self.connection, self.writer)
             self.registry = EventRegistry()
             self.snapshots = SnapshotStore(self.store, self.writer)
@@ -65,6 +69,8 @@ class Engine:
             for name in (default_domains() if domains is None else domains):
                 load_domain(name).register(self)
             self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
+            if isinstance(self.writer, PostgresWriter):  # other instances' commits reach the replica
+                self.writer.listen(on_new=self.projections.worker.wake)
         except BaseException as e:
             self._close_after_failure()
             if isinstance(e, duckdb.Error):  # the first reads of a damaged file fail here, not in connect
