@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -97,6 +98,20 @@ class Engine:
                 stack.enter_context(repo.identity_map())
             stack.enter_context(self.writer.batch(flush_every))
             yield self
+
+    @property
+    def location(self) -> str:
+        """The database as people name it: the file's path, or the URL without its password."""
+        return self.database.location
+
+    def replica_status(self) -> dict[str, float] | None:
+        """For a PostgreSQL store: the server's last position, the replica's, the lag in events and the seconds
+        since the replica last reached the server's end. None for a DuckDB file (it is its own read side)."""
+        if not isinstance(self.writer, PostgresWriter):
+            return None
+        w = self.writer
+        return {"server_position": w.remote_position, "replica_position": w.last_position,
+                "lag_events": w.replica_lag(), "pulled_seconds_ago": round(time.monotonic() - w.pulled_at, 1)}
 
     def is_empty(self) -> bool:
         return self.store.last_position() == 0
