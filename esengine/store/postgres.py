@@ -55,6 +55,9 @@ SHARED_TABLES = ("command_log",)
 """Tables the instances share (written to PostgreSQL in the append's transaction, pulled into each replica).
 Every other table (snapshots, checkpoints, read models) is the instance's own, on its replica."""
 PG_SCHEMA_VERSION = 1
+SMALL_WRITE = 64
+"""Up to this many rows (events and log rows) a group is written as one INSERT statement; more go by COPY."""
+TAIL_SQL = "SELECT (SELECT coalesce(max(position), 0) FROM events), (SELECT coalesce(max(seq), 0) FROM command_log)"
 
 _SCHEMA = [
     """CREATE TABLE esengine_schema (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)""",
@@ -243,11 +246,9 @@ class PostgresWriter(GroupCommitWriter):
         try:
             pg = self._connection()
             with pg.transaction():
-                pg.execute(pgsql.SQL("SET LOCAL lock_timeout = {}").format(pgsql.Literal(f"{lock_timeout():g}s")))
-                pg.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                self._pull_locked(pg)
-                heads, existing = self._read_heads_and_ids(requests, True)
-                group = self._plan_group(requests, heads, existing, self._next_position, True)
+                self._pull_locked(pg, self._lock(pg))
+                heads, existing = self._read_heads_and_ids(requests, check_ids)
+                group = self._plan_group(requests, heads, existing, self._next_position, check_ids)
                 if group is None:
                     return
                 self._cursor.execute("BEGIN TRANSACTION")
@@ -259,6 +260,9 @@ class PostgresWriter(GroupCommitWriter):
         except Exception as e:  # noqa: BLE001 - the server refused or went away, a bad row, a failing projection
             if replica_open:
                 self._rollback_replica()
+            if not check_ids and group is not None and _duplicate(e):  # perhaps a retry: look the ids up
+                self._commit([r for r in requests if not r.done], check_ids=True)
+                return
             if isinstance(e, StoreUnavailable):
                 for r in requests:
                     if not r.done:
@@ -298,30 +302,48 @@ class PostgresWriter(GroupCommitWriter):
             if not r.done:
                 r.error, r.done = err, True
 
-    def _write_server(self, pg: "psycopg.Connection", group: _Group) -> None:
-        """Insert the group's events and command-log rows on the server and NOTIFY the other instances."""
-        if group.events:
-            with pg.cursor() as cur, cur.copy(f"COPY events ({', '.join(EVENT_SCHEMA.names)}) FROM STDIN") as copy:
-                for e, h in zip(group.events, group.hashes):
-                    copy.write_row((e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type,
-                                    e.schema_version, _json(e.data), _json(e.metadata), e.occurred_at,
-                                    e.recorded_at, h))
+    @staticmethod
+    def _lock(pg: psycopg.Connection) -> tuple[int, int]:
+        """Take the events table's lock (waiting at most :func:`lock_timeout`) and read the server's tail, in one
+        round trip: the last position and command-log number."""
+        cur = pg.execute(f"SET LOCAL lock_timeout = '{lock_timeout():g}s'; LOCK TABLE events IN EXCLUSIVE MODE; "
+                         + TAIL_SQL)
+        while cur.nextset():
+            pass
+        return cur.fetchall()[0]  # type: ignore[return-value]
+
+    def _write_server(self, pg: psycopg.Connection, group: _Group) -> None:
+        """Insert the group's events and command-log rows on the server and NOTIFY the other instances: one
+        statement for a command's few rows, COPY for large groups."""
         shared = [row for r, _ in group.accepted for name, rows in r.rows.items() if name in SHARED_TABLES
                   for row in rows]
-        if shared:
-            self._log_seq = self._write_log(pg, shared, self._log_seq + 1)
-        pg.execute(pgsql.SQL("NOTIFY {}, {}").format(pgsql.Identifier(CHANNEL),
-                                                     pgsql.Literal(str(group.next_position - 1))))
-
-    @staticmethod
-    def _write_log(pg: "psycopg.Connection", rows: list[dict[str, Any]], start: int) -> int:
-        """Command-log rows numbered ``start, start + 1, ...`` (gap-free under the events lock, so they are pulled
-        like events); returns the last number. The replica got the same rows from the engine's write step."""
-        with pg.cursor() as cur, cur.copy(f"COPY command_log (seq, {', '.join(LOG_COLUMNS)}) FROM STDIN") as copy:
-            for i, row in enumerate(rows):
-                copy.write_row([start + i] + [_json(v) if isinstance(v, (dict, list)) else v
-                                              for v in (row.get(c) for c in LOG_COLUMNS)])
-        return start + len(rows) - 1
+        notify = [CHANNEL, str(group.next_position - 1)]
+        event_rows = [(e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type, e.schema_version,
+                       _json(e.data), _json(e.metadata), e.occurred_at, e.recorded_at, h)
+                      for e, h in zip(group.events, group.hashes)]
+        log_rows = [[self._log_seq + 1 + i] + [_json(v) if isinstance(v, (dict, list)) else v
+                                               for v in (row.get(c) for c in LOG_COLUMNS)]
+                    for i, row in enumerate(shared)]
+        if len(event_rows) + len(log_rows) <= SMALL_WRITE:
+            parts, params = [], []
+            for table, columns, rows in (("events", EVENT_SCHEMA.names, event_rows),
+                                         ("command_log", ["seq", *LOG_COLUMNS], log_rows)):
+                if rows:
+                    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+                    parts.append(f"{table}_new AS (INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                 + ", ".join([marks] * len(rows)) + ")")
+                    params += [v for row in rows for v in row]
+            pg.execute(("WITH " + ", ".join(parts) + " " if parts else "") + "SELECT pg_notify(%s, %s)",
+                       params + notify)
+        else:
+            for table, columns, rows in (("events", EVENT_SCHEMA.names, event_rows),
+                                         ("command_log", ["seq", *LOG_COLUMNS], log_rows)):
+                if rows:
+                    with pg.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            pg.execute("SELECT pg_notify(%s, %s)", notify)
+        self._log_seq += len(log_rows)
 
     def bulk_load(self, work: Callable[[duckdb.DuckDBPyConnection, int], int]) -> int:
         """Run ``work`` on the replica in a scratch transaction, copy the events it made to the server in one
@@ -331,8 +353,7 @@ class PostgresWriter(GroupCommitWriter):
             try:
                 pg = self._connection()
                 with pg.transaction():
-                    pg.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                    self._pull_locked(pg)
+                    self._pull_locked(pg, self._lock(pg))
                     start = self._next_position
                     table = self._scratch(work, start)
                     if table.num_rows:
@@ -370,20 +391,20 @@ class PostgresWriter(GroupCommitWriter):
             self._pg = connect(self.url, autocommit=True)
         return self._pg
 
-    def _pull_locked(self, pg: "psycopg.Connection | None" = None) -> int:
-        """Pull (under the write lock) from the server, on ``pg`` when inside its transaction."""
+    def _pull_locked(self, pg: psycopg.Connection | None = None, tail: tuple[int, int] | None = None) -> int:
+        """Pull (under the write lock) from the server, on ``pg`` when inside its transaction (whose ``tail``,
+        read with the lock, is then known)."""
         con = self._connection() if pg is None else pg
         try:
-            pulled = self._pull_from(con)
+            pulled = self._pull_from(con, tail)
         except psycopg.Error as e:
             raise unavailable(self.url, e, "read") from e
         self.pulled_at = time.monotonic()
         return pulled
 
-    def _pull_from(self, pg: "psycopg.Connection") -> int:
+    def _pull_from(self, pg: psycopg.Connection, tail: tuple[int, int] | None) -> int:
         total = 0
-        last, last_seq = pg.execute("SELECT (SELECT coalesce(max(position), 0) FROM events), "
-                                    "(SELECT coalesce(max(seq), 0) FROM command_log)").fetchall()[0]
+        last, last_seq = tail or pg.execute(TAIL_SQL).fetchall()[0]
         self.remote_position = max(self.remote_position, last)
         while last > self._next_position - 1 or last_seq > self._log_seq:
             rows = pg.execute(EVENT_SELECT + " WHERE position > %s ORDER BY position LIMIT %s",
@@ -493,6 +514,11 @@ class Listener:
             except psycopg.Error:
                 pass
             self._con = None
+
+
+def _duplicate(error: Exception) -> bool:
+    """Whether a write failed on a unique constraint (an event id already stored: perhaps a retry)."""
+    return isinstance(error, (duckdb.ConstraintException, psycopg.errors.UniqueViolation))
 
 
 def open_replica() -> duckdb.DuckDBPyConnection:
