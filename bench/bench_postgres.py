@@ -13,7 +13,6 @@ import argparse
 import multiprocessing
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -36,8 +35,10 @@ def report(name: str, ours: float, raw: float, unit: str) -> None:
 
 
 # -- esengine -------------------------------------------------------------------------------------------
-def esengine_appends(url: str, stream: str, n: int) -> None:
+def esengine_appends(url: str, stream: str, n: int, ready=None) -> None:
     with Engine(url, domains=()) as engine:
+        if ready is not None:
+            ready.wait()  # every process has started and opened its engine: the clock starts now
         for i in range(n):
             engine.store.append(stream, [NewEvent("Thing", {"n": i})], i)
 
@@ -48,8 +49,10 @@ RAW_TABLE = """CREATE TABLE IF NOT EXISTS raw_events (position BIGINT PRIMARY KE
     recorded_at TIMESTAMP NOT NULL DEFAULT now(), UNIQUE (stream_id, version))"""
 
 
-def raw_appends(url: str, stream: str, n: int) -> None:
+def raw_appends(url: str, stream: str, n: int, ready=None) -> None:
     with psycopg.connect(url) as con:
+        if ready is not None:
+            ready.wait()
         for i in range(n):
             with con.transaction():
                 con.execute("SET LOCAL lock_timeout = '5s'")
@@ -69,9 +72,14 @@ def in_threads(fn, url: str, n: int, writers: int, tag: str) -> float:
 
 
 def in_processes(fn, url: str, n: int, writers: int, tag: str) -> float:
+    """Seconds from the moment every process is ready (started, connected) until the last one is done."""
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=fn, args=(url, f"{tag}-{w}", n // writers)) for w in range(writers)]
-    return timed(lambda: ([p.start() for p in procs], [p.join() for p in procs]))
+    ready = ctx.Barrier(writers + 1)
+    procs = [ctx.Process(target=fn, args=(url, f"{tag}-{w}", n // writers, ready)) for w in range(writers)]
+    for p in procs:
+        p.start()
+    ready.wait()
+    return timed(lambda: [p.join() for p in procs])
 
 
 def bench_appends(url: str, n: int) -> None:
@@ -86,7 +94,7 @@ def bench_appends(url: str, n: int) -> None:
     raw = in_threads(raw_appends, url, n, 8, "t")
     report(f"appends, 8 threads ({n:,}; raw: 8 connections)", n / ours, n / raw, "appends/s")
     ours, raw = in_processes(esengine_appends, url, n, 4, "p"), in_processes(raw_appends, url, n, 4, "p")
-    report(f"appends, 4 processes ({n:,}, incl. start-up)", n / ours, n / raw, "appends/s")
+    report(f"appends, 4 processes ({n:,})", n / ours, n / raw, "appends/s")
 
 
 def bench_sync(url: str, n: int) -> None:
