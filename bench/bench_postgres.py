@@ -106,7 +106,11 @@ def bench_sync(url: str, n: int) -> None:
     def open_engine():
         opened["engine"] = Engine(url, domains=())  # pulls every event into a new in-memory replica
     ours = timed(open_engine)
-    opened["engine"].close()
+    replica = opened["engine"]
+    try:
+        bench_as_of(replica)
+    finally:
+        replica.close()
 
     def raw_fetch():
         with psycopg.connect(url) as con:
@@ -115,6 +119,27 @@ def bench_sync(url: str, n: int) -> None:
                         "FROM events ORDER BY position").fetchall()
     raw = timed(raw_fetch)
     report(f"replica sync from empty ({total:,} events)", total / ours, total / raw, "events/s")
+
+
+def bench_as_of(replica: Engine) -> None:
+    """Every stream as of T (the temporal page's query) on the replica, beside the same on an embedded file."""
+    import tempfile
+
+    from common import median_ms
+
+    from esengine.temporal import streams_as_of
+    with tempfile.TemporaryDirectory() as tmp, Engine(Path(tmp) / "same.duckdb", domains=()) as embedded:
+        embedded.writer.bulk_insert(replica.store.read_arrow())
+        results = {}
+        for name, engine in (("replica", replica), ("file", embedded)):
+            engine.projections.catch_up_async()
+            lo, hi = engine.store.cursor().execute("SELECT min(occurred_at), max(occurred_at) FROM events").fetchall()[0]
+            at = lo + (hi - lo) * 0.7
+            results[name] = median_ms(lambda e=engine, t=at: streams_as_of(e.store, t), repeat=5)
+    n = replica.store.last_position()
+    print(f"{f'every stream as of T ({n:,} events)':<48} {results['replica']:>12,.1f} ms        "
+          f"embedded file {results['file']:>10,.1f} ms        ratio {results['replica'] / results['file']:5.2f}x",
+          flush=True)
 
 
 def main() -> None:

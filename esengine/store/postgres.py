@@ -245,6 +245,7 @@ class PostgresWriter(GroupCommitWriter):
         replica_open = False
         try:
             pg = self._connection()
+            self._pull_locked(pg)  # most of what others wrote, before the lock: the locked part stays short
             with pg.transaction():
                 self._pull_locked(pg, self._lock(pg))
                 heads, existing = self._read_heads_and_ids(requests, check_ids)
