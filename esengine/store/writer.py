@@ -446,7 +446,8 @@ class GroupCommitWriter:
             r.results, r.done = results, True
 
     def _now(self) -> datetime:
-        """The time a commit records (the PostgreSQL writer takes the server's)."""
+        """The time a commit records as ``recorded_at`` (taken under the write lock, so it follows commit order
+        within the process)."""
         return utcnow()
 
     def _plan(self, r: _Request, planned: dict[str, tuple[int, str | None]], existing: set[str], position: int,

@@ -118,3 +118,21 @@ def test_the_server_going_away_mid_command_writes_nothing_and_the_retry_is_safe(
         assert _events_on_server(pg_url) == 1 and engine.store.count() == 1
         engine.store.append("note-1", events, 1)  # the same command again, on a new connection
         assert _events_on_server(pg_url) == 3 and engine.store.current_version("note-1") == 3
+
+
+def test_the_app_names_a_postgresql_store_by_url_and_gives_a_new_one_the_demo(pg_url, monkeypatch):
+    from esengine.engine import default_db_path
+    from esengine.errors import EsEngineError
+    from esengine.room import FacilitatorGate, Room
+    monkeypatch.setenv("ESENGINE_DB", pg_url)
+    assert default_db_path() == pg_url  # kept as text: a Path would fold its '//'
+    room = Room(str(default_db_path()), FacilitatorGate("secret"), demo_events=300)
+    try:
+        engine = room.engine
+        assert engine.url == pg_url and not engine.is_empty()  # the first visit wrote the demo history
+        assert engine.replica_status()["lag_events"] == 0
+        with pytest.raises(EsEngineError, match="not replaced from here"):
+            room.reset("secret")  # a shared store is never replaced by one instance
+        assert engine.store.last_position() == _events_on_server(pg_url)
+    finally:
+        room.close()
