@@ -6,6 +6,7 @@ is, appends conflict, retry, order and roll back the same way, and reads give th
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -205,3 +206,30 @@ def test_the_read_side_keeps_snapshots_and_checkpoints(engine):
     assert engine.store.cursor().execute(f'SELECT n FROM "{table}"').fetchall() == [(3,)]
     engine.store.append("note-1", noted(1), 3)
     assert engine.store.cursor().execute(f'SELECT n FROM "{table}"').fetchall() == [(4,)]
+
+
+def test_a_bulk_load_is_all_or_nothing_and_keeps_the_chain(engine):
+    import pyarrow as pa
+
+    from esengine.store.writer import EVENT_SCHEMA
+    engine.store.append("note-1", noted(2), 0)
+    now = datetime(2026, 2, 1)
+    table = pa.table({"event_id": [str(uuid.uuid4()) for _ in range(3)], "stream_id": ["memo-1"] * 3,
+                      "stream_type": ["memo"] * 3, "version": [1, 2, 3], "event_type": ["Noted"] * 3,
+                      "schema_version": [1] * 3, "data": ['{"i":1}', '{"i":2}', '{"i":3}'], "metadata": ["{}"] * 3,
+                      "occurred_at": [now] * 3},
+                     schema=pa.schema([f for f in EVENT_SCHEMA if f.name not in ("position", "recorded_at", "hash")]))
+
+    def half_then_fail(cur, start):
+        cur.execute("INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, "
+                    "schema_version, data, metadata, occurred_at, recorded_at) "
+                    "VALUES (?, uuid(), 'memo-9', 'memo', 1, 'Noted', 1, '{}', '{}', now(), now())", [start])
+        raise EsEngineError("the file's third row is bad")
+    with pytest.raises(EsEngineError, match="third row"):
+        engine.writer.bulk_load(half_then_fail)
+    assert engine.store.count() == 2 and engine.store.current_version("memo-9") == 0
+    assert engine.writer.bulk_insert(table) == 3
+    assert [e.position for e in engine.store.read_all()] == [1, 2, 3, 4, 5]
+    assert engine.store.chain_break() is None
+    engine.store.append("note-1", noted(1), 2)  # appends go on after the bulk load, on the chain
+    assert engine.store.last_position() == 6 and engine.store.chain_break() is None
