@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Generator
 
 URL_ENV = "ESENGINE_TEST_POSTGRES_URL"
 
@@ -41,7 +41,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def throwaway() -> Iterator[str]:
+def throwaway() -> Generator[str, None, None]:
     """Yield the URL of a fresh cluster's ``postgres`` database (user ``esengine``); stop it afterwards."""
     bin_dir = binaries()
     as_user: list[str] = []
