@@ -2,7 +2,7 @@
 """The project's two commands, for a fresh machine with nothing but Python 3.11:
 
     python3 dev.py run     install what the app needs (into .venv) and start it on data/explorer.duckdb
-    python3 dev.py test    install what the tests need (.venv, and Debian's chromium if missing) and run them all
+    python3 dev.py test    install what the tests need (.venv, Debian's chromium and postgresql if missing) and run them all
 
 Extra arguments go to streamlit or pytest (``python3 dev.py test tests/unit -x``).
 """
@@ -52,15 +52,27 @@ def ensure_venv() -> None:
 
 def ensure_chromium() -> None:
     """Debian's chromium for the browser tests (never a downloaded browser)."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    present = shutil.which("chromium") or Path("/usr/bin/chromium").exists()
+    ensure_debian_package("chromium", bool(present), "the browser tests")
+
+
+def ensure_postgresql() -> None:
+    """Debian's postgresql for the PostgreSQL store's tests (they start a throwaway cluster from its programs)."""
+    present = (os.environ.get("ESENGINE_TEST_POSTGRES_URL") or shutil.which("pg_ctl")
+               or list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")))
+    ensure_debian_package("postgresql", bool(present), "the PostgreSQL tests")
+
+
+def ensure_debian_package(package: str, present: bool, needed_by: str) -> None:
+    if present:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("chromium is missing and cannot be installed here (needs root and apt-get); "
-              "the browser tests will say so.", flush=True)
+        print(f"{package} is missing and cannot be installed here (needs root and apt-get); "
+              f"{needed_by} will say so.", flush=True)
         return
-    print("installing Debian's chromium ...", flush=True)
+    print(f"installing Debian's {package} ...", flush=True)
     subprocess.check_call(["apt-get", "update", "-qq"])
-    subprocess.check_call(["apt-get", "install", "-y", "-qq", "chromium"],
+    subprocess.check_call(["apt-get", "install", "-y", "-qq", package],
                           env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
@@ -73,6 +85,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         return subprocess.call([str(PY), "-m", "streamlit", "run", "app.py", *argv[1:]])
     ensure_chromium()
+    ensure_postgresql()
     return subprocess.call([str(PY), "-m", "pytest", *(argv[1:] or ["tests"])])
 
 

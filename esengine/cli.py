@@ -77,8 +77,9 @@ class Progress:
 @contextmanager
 def _engine(args, create: bool = False) -> Iterator:
     from esengine.engine import Engine
-    path = Path(args.db)
-    if not create and not path.exists():
+    from esengine.store.postgres import is_url
+    path = args.db if is_url(args.db) else Path(args.db)  # a postgresql:// URL names a server's database
+    if not create and isinstance(path, Path) and not path.exists():
         raise StoreUnavailable(f"There is no database at {path}. Check --db, or create one with "
                                f"'python -m esengine demo --db {path}'.")
     with Engine(path, domains=tuple(args.domain) if args.domain else None, wait=args.wait) as engine:
@@ -246,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     from esengine.engine import default_db_path
     common = _Parser(add_help=False)
     common.add_argument("--db", default=str(default_db_path()), metavar="PATH",
-                        help="the DuckDB database file (default: $ESENGINE_DB or data/explorer.duckdb)")
+                        help="the DuckDB database file, or a postgresql://user@host:port/dbname URL "
+                             "(default: $ESENGINE_DB or data/explorer.duckdb)")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
     common.add_argument("--domain", action="append", metavar="NAME", default=None,
                         help="a domain to wire: a built-in name (orders, library) or an import path; repeat for several "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from collections.abc import Callable, Iterator
@@ -25,10 +26,10 @@ from esengine.errors import UnknownDomain
 from esengine.forms.hints import FormHints
 from esengine.projections.runner import ASYNC, ProjectionRunner
 from esengine.projections.stream_states import StreamStatesProjection
-from esengine.store.connection import Database, connect, unreadable  # noqa: F401 (connect: re-exported)
+from esengine.store.connection import connect, unreadable  # noqa: F401 (connect: re-exported)
 from esengine.store.event_store import EventStore
-from esengine.store.schema import migrate
-from esengine.store.writer import GroupCommitWriter
+from esengine.store.opening import open_store
+from esengine.store.postgres import PostgresWriter, is_url
 from esengine.timetravel.rules import RuleBook
 
 DEFAULT_DB_ENV = "ESENGINE_DB"
@@ -40,9 +41,11 @@ DemoHistory = Callable[..., object]
 """``write(engine, events=..., seed=..., days=..., end=...)``: a domain's demo history, through its commands."""
 
 
-def default_db_path() -> Path:
-    """The database the app opens: ``$ESENGINE_DB`` if set, else ``data/explorer.duckdb``."""
-    return Path(os.environ.get(DEFAULT_DB_ENV) or DEFAULT_DB_PATH)
+def default_db_path() -> Path | str:
+    """The database the app opens: ``$ESENGINE_DB`` if set (a file path, or a ``postgresql://`` URL, kept as
+    text), else ``data/explorer.duckdb``."""
+    given = os.environ.get(DEFAULT_DB_ENV) or ""
+    return given if is_url(given) else Path(given or DEFAULT_DB_PATH)
 
 
 class Engine:
@@ -51,17 +54,19 @@ class Engine:
     def __init__(self, path: str | Path, domains: tuple[str, ...] | None = None, wait: float | None = None):
         """Open (or create) the database at ``path``; raises :class:`StoreUnavailable` if it cannot be used.
 
-        Another process holding the file is waited for up to ``wait`` seconds (default
+        ``path`` is a DuckDB file, or a ``postgresql://user@host:port/dbname`` URL (a shared store; this
+        engine then reads from its own DuckDB replica, see :mod:`esengine.store.postgres`).
+        Another process holding a file is waited for up to ``wait`` seconds (default
         ``$ESENGINE_LOCK_WAIT`` or 3); see :mod:`esengine.store.connection`.
         """
-        self.path = Path(path)
-        self.database = Database(self.path, wait=wait)
+        self.url = str(path) if is_url(path) else None
+        self.path = Path(path)  # for a URL: only for display (the database's name)
+        self.database = open_store(path, wait=wait)
         self.connection = self.database.connection
         try:
-            migrate(self.connection)
+            self.writer = self.database.start_writer()
             if not self.connection.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
                 self.connection.execute("SET lock_configuration = true")  # (already set when shared in-process)
-            self.writer = GroupCommitWriter(self.connection)
             self.store = EventStore(self.connection, self.writer)
             self.registry = EventRegistry()
             self.snapshots = SnapshotStore(self.store, self.writer)
@@ -79,6 +84,8 @@ class Engine:
                 module.register(self)
                 self.domains.append(module.__name__)
             self.projections.register(StreamStatesProjection(), mode=ASYNC)  # every stream's state per event
+            if isinstance(self.writer, PostgresWriter):  # other instances' commits reach the replica
+                self.writer.listen(on_new=self.projections.worker.wake)
         except BaseException as e:
             self._close_after_failure()
             if isinstance(e, duckdb.Error):  # the first reads of a damaged file fail here, not in connect
@@ -119,6 +126,20 @@ class Engine:
                 stack.enter_context(repo.identity_map())
             stack.enter_context(self.writer.batch(flush_every))
             yield self
+
+    @property
+    def location(self) -> str:
+        """The database as people name it: the file's path, or the URL without its password."""
+        return self.database.location
+
+    def replica_status(self) -> dict[str, float] | None:
+        """For a PostgreSQL store: the server's last position, the replica's, the lag in events and the seconds
+        since the replica last reached the server's end. None for a DuckDB file (it is its own read side)."""
+        if not isinstance(self.writer, PostgresWriter):
+            return None
+        w = self.writer
+        return {"server_position": w.remote_position, "replica_position": w.last_position,
+                "lag_events": w.replica_lag(), "pulled_seconds_ago": round(time.monotonic() - w.pulled_at, 1)}
 
     def is_empty(self) -> bool:
         return self.store.last_position() == 0

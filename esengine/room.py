@@ -24,10 +24,11 @@ import duckdb
 import pandas as pd
 
 from esengine.core.events import utcnow
-from esengine.demo import build_database_file, create_demo_database
+from esengine.demo import build_database_file, create_demo_database, generate_demo
 from esengine.domains.orders.queries import ListOrders
 from esengine.engine import Engine
 from esengine.errors import EsEngineError, NotPermitted
+from esengine.store.postgres import is_url
 
 PASSPHRASE_ENV = "ESENGINE_FACILITATOR_PASSPHRASE"
 PASSPHRASE_SECRET = "facilitator_passphrase"
@@ -71,6 +72,7 @@ class Room:
 
     def __init__(self, path: str | Path, gate: FacilitatorGate, demo_events: int = 20_000):
         self.path, self.gate, self.demo_events = Path(path), gate, demo_events
+        self.url = str(path) if is_url(path) else None  # a postgresql:// URL (Path() would mangle it)
         self.generation = 0  # how many times the database was replaced since the app started
         self.opened_at: datetime | None = None
         self._engine: Engine | None = None
@@ -86,16 +88,27 @@ class Room:
         """The open engine, opened on first use (a missing file gets the demo history first)."""
         with self._lock:
             if self._engine is None:
-                create_demo_database(self.path, events=self.demo_events)
-                engine = Engine(self.path)
+                engine = self._open()
                 engine.projections.worker.start()  # asynchronous read models run from the start, not from a page
                 self._engine, self.opened_at = engine, utcnow()
             return self._engine
+
+    def _open(self) -> Engine:
+        if self.url is None:
+            create_demo_database(self.path, events=self.demo_events)
+            return Engine(self.path)
+        engine = Engine(self.url)  # a PostgreSQL store: a new, empty database gets the demo history too
+        if engine.is_empty():
+            generate_demo(engine, events=self.demo_events)
+        return engine
 
     def reset(self, given: str | None, demo: bool = True) -> Engine:
         """Replace the database by a fresh demo history (``demo``) or an empty store; the facilitator's passphrase
         is checked first. Returns the new engine; the old one is closed."""
         self.gate.check(given, "reset the room's database" if demo else "start an empty store")
+        if self.url is not None:
+            raise EsEngineError("This room's store is a PostgreSQL database shared with other instances: it is not "
+                                "replaced from here. Drop and create the database (dropdb, createdb), then restart.")
         if not self._replacing.acquire(blocking=False):
             raise EsEngineError("The room's database is being replaced already; wait for that to finish.")
         try:

@@ -19,6 +19,10 @@ st.title("Projections")
 st.caption("A projection turns events into read-model tables that queries read. Each has a checkpoint (the last "
            "event position it applied) and a lag (events not yet applied). A new version is rebuilt beside the "
            "live one, compared with it, then promoted.")
+if (replica := get_engine().replica_status()) is not None:
+    st.caption(f"PostgreSQL store: this instance's DuckDB replica holds position {replica['replica_position']:,} of "
+               f"{replica['server_position']:,} (lag {replica['lag_events']:,} events, last synced "
+               f"{replica['pulled_seconds_ago']:g} s ago); the projections below run on it.")
 
 
 def run_action(label: str, action, *args, facilitator: str | None = None) -> None:

@@ -8,6 +8,10 @@ from esengine.engine import DEFAULT_DB_ENV
 
 def database_panel(engine) -> None:
     with st.sidebar:
+        if engine.url:  # a PostgreSQL store shared with other instances
+            st.markdown(f"**Database** `{engine.location}`")
+            st.caption("PostgreSQL, shared with other instances; this one reads from its own DuckDB replica.")
+            return
         st.markdown(f"**Database** `{engine.path.name}`")
         st.caption(f"{engine.path.parent}/  \nTo open another file, start the app with "
                    f"`{DEFAULT_DB_ENV}=/path/to/file.duckdb`; a new file gets a demo history.")

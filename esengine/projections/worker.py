@@ -95,6 +95,11 @@ class ProjectionWorker:
                     pass
         self._wake.set()
 
+    def wake(self) -> None:
+        """New events arrived from elsewhere (another instance's commit): run a round now, at the normal pace."""
+        if self.pace == "normal":
+            self._wake.set()
+
     def stop(self) -> None:
         with self._lock:
             thread, self._thread = self._thread, None

@@ -33,11 +33,16 @@ SEALED = {"enable_external_access": False, "autoinstall_known_extensions": False
 
 def lock_wait() -> float:
     """How long to wait for a database another process holds: ``$ESENGINE_LOCK_WAIT`` seconds, else 3."""
-    text = os.environ.get(LOCK_WAIT_ENV)
+    return seconds_setting(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT)
+
+
+def seconds_setting(name: str, default: float, least: float = 0.0) -> float:
+    """A number of seconds from the environment variable ``name`` (``default`` when unset)."""
+    text = os.environ.get(name)
     try:
-        return max(0.0, float(text)) if text else DEFAULT_LOCK_WAIT
+        return max(least, float(text)) if text else default
     except ValueError:
-        raise StoreUnavailable(f"{LOCK_WAIT_ENV}={text!r} is not a number of seconds.") from None
+        raise StoreUnavailable(f"{name}={text!r} is not a number of seconds.") from None
 
 
 def in_use(path: Path) -> StoreUnavailable:

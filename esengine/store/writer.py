@@ -60,6 +60,17 @@ class _Batch:
 
 
 @dataclass
+class _Group:
+    """A planned group commit: the accepted requests with their results, and what the store looks like after."""
+
+    accepted: list[tuple[_Request, list[AppendResult]]]
+    planned: dict[str, tuple[int, str | None]]
+    next_position: int
+    events: list[StoredEvent]
+    hashes: list[str]
+
+
+@dataclass
 class _Request:
     """One unit of work: appends to any streams plus extra rows, committed all together or not at all."""
 
@@ -339,16 +350,38 @@ class GroupCommitWriter:
         transaction fails, it is retried with the ids checked, and then request by request.
         """
         try:
-            heads = self._load_heads([a.stream_id for r in requests for a in r.appends])
-            existing = (self._existing_ids([e.event_id for r in requests for a in r.appends for e in a.events])
-                        if check_ids else set())
+            heads, existing = self._read_heads_and_ids(requests, check_ids)
         except duckdb.Error as e:
             for r in requests:
                 r.error, r.done = EsEngineError(f"The store could not be read: {e}"), True
             return
+        group = self._plan_group(requests, heads, existing, self._next_position, check_ids)
+        if group is None:
+            return
+        try:
+            self._in_transaction(lambda cur: self._write(cur, group.accepted, group.events, group.hashes))
+        except Exception as e:  # noqa: BLE001 - retried or translated below
+            self._resync()
+            self._retry_or_refuse(group, heads, e, check_ids)
+            return
+        self._settle(group)
+
+    # The named steps of a commit (the PostgreSQL writer runs the same steps inside its own transaction).
+    def _read_heads_and_ids(self, requests: list[_Request], check_ids: bool
+                            ) -> tuple[dict[str, tuple[int, str | None]], set[str]]:
+        """Step 1: the streams' versions and types, and (when asked) which event ids are already stored."""
+        heads = self._load_heads([a.stream_id for r in requests for a in r.appends])
+        existing = (self._existing_ids([e.event_id for r in requests for a in r.appends for e in a.events])
+                    if check_ids else set())
+        return heads, existing
+
+    def _plan_group(self, requests: list[_Request], heads: dict[str, tuple[int, str | None]], existing: set[str],
+                    first_position: int, check_ids: bool) -> _Group | None:
+        """Step 2: give each request's events positions and versions; refuse (mark done) the ones that
+        conflict. None when nothing is left to write. Also step 3: chain the accepted events' hashes."""
         planned = dict(heads)
-        position = self._next_position
-        now = utcnow()
+        position = first_position
+        now = self._now()
         accepted: list[tuple[_Request, list[AppendResult]]] = []
         for r in requests:
             try:
@@ -362,29 +395,38 @@ class GroupCommitWriter:
             planned.update(after)
             accepted.append((r, results))
         if not accepted:
-            return
+            return None
         events = [e for _, results in accepted for res in results for e in res.events]
         hashes = chain.event_digests(events, self._last_hash, _json) if events else []
-        try:
-            self._in_transaction(lambda cur: self._write(cur, accepted, events, hashes))
-        except Exception as e:  # noqa: BLE001 - retried or translated below
-            self._resync()
-            if not check_ids:
-                self._commit([r for r, _ in accepted], check_ids=True)
-            elif len(accepted) > 1:
-                for r, _ in accepted:
-                    self._commit([r], check_ids=True)
-            else:
-                r = accepted[0][0]
-                r.error, r.done = self._translate(e, r, heads), True
-            return
-        self._next_position = position
-        if hashes:
-            self._last_hash = hashes[-1]
-        self._heads.update(planned)
+        return _Group(accepted, planned, position, events, hashes)
+
+    def _retry_or_refuse(self, group: _Group, heads: dict[str, tuple[int, str | None]], error: Exception,
+                         check_ids: bool) -> None:
+        """Step 4 when the write failed: retry the group with ids checked, then request by request; a
+        single request that still fails gets the error, translated."""
+        if not check_ids:
+            self._commit([r for r, _ in group.accepted], check_ids=True)
+        elif len(group.accepted) > 1:
+            for r, _ in group.accepted:
+                self._commit([r], check_ids=True)
+        else:
+            r = group.accepted[0][0]
+            r.error, r.done = self._translate(error, r, heads), True
+
+    def _settle(self, group: _Group) -> None:
+        """Step 4 after the commit: remember the new tail and heads, hand each request its results."""
+        self._next_position = group.next_position
+        if group.hashes:
+            self._last_hash = group.hashes[-1]
+        self._heads.update(group.planned)
         self.commits += 1
-        for r, results in accepted:
+        for r, results in group.accepted:
             r.results, r.done = results, True
+
+    def _now(self) -> datetime:
+        """The time a commit records as ``recorded_at`` (taken under the write lock, so it follows commit order
+        within the process)."""
+        return utcnow()
 
     def _plan(self, r: _Request, planned: dict[str, tuple[int, str | None]], existing: set[str], position: int,
               now: datetime, check_ids: bool) -> tuple[list[AppendResult], dict[str, tuple[int, str | None]]]:
