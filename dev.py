@@ -19,35 +19,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
-REQUIREMENTS = ROOT / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements.txt"  # the app's pins (run)
+TEST_REQUIREMENTS = ROOT / "requirements-test.txt"  # those and the tests' (test)
 PYPROJECT = ROOT / "pyproject.toml"
-STAMP = VENV / ".requirements.sha256"
 
 
-def installed_digest() -> str:
+def installed_digest(requirements: Path) -> str:
     """What the install depends on: the pinned requirements, the project's metadata and where the checkout is
     (the editable install points there)."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    digest.update(requirements.read_bytes())
     digest.update(PYPROJECT.read_bytes())
     digest.update(str(ROOT).encode())
     return digest.hexdigest()
 
 
-def ensure_venv() -> None:
-    """Create .venv, install requirements.txt and this project (editable, without dependencies: the pins
-    come from requirements.txt), unless that is already installed as it is now."""
+def stamp(requirements: Path) -> Path:
+    return VENV / f".{requirements.stem}.sha256"
+
+
+def installed(requirements: Path) -> bool:
+    """Whether ``requirements`` are installed as they are now."""
+    return stamp(requirements).exists() and stamp(requirements).read_text() == installed_digest(requirements)
+
+
+def ensure_venv(requirements: Path) -> None:
+    """Create .venv, install ``requirements`` and this project (editable, without dependencies: the pins come
+    from the requirements), unless that is already installed as it is now. The app's first start installs only
+    what the app needs; the tests' install is a superset, so ``run`` after ``test`` installs nothing."""
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = installed_digest()
-    if STAMP.exists() and STAMP.read_text() == digest:
+    if installed(requirements) or (requirements == REQUIREMENTS and installed(TEST_REQUIREMENTS)):
         return
-    print("installing requirements ...", flush=True)
+    print(f"installing {requirements.name} ...", flush=True)
     pip = [str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.check_call([*pip, "-r", str(REQUIREMENTS)])
+    subprocess.check_call([*pip, "-r", str(requirements)])
     # The build backend (setuptools) is pinned in requirements.txt, so no isolated build environment is fetched.
     subprocess.check_call([*pip, "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
-    STAMP.write_text(digest)
+    stamp(requirements).write_text(installed_digest(requirements))
 
 
 def ensure_chromium() -> None:
@@ -80,7 +90,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test"):
         print(__doc__)
         return 2
-    ensure_venv()
+    ensure_venv(REQUIREMENTS if argv[0] == "run" else TEST_REQUIREMENTS)
     os.chdir(ROOT)
     if argv[0] == "run":
         return subprocess.call([str(PY), "-m", "streamlit", "run", "app.py", *argv[1:]])
