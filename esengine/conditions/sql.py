@@ -1,0 +1,100 @@
+"""A condition as DuckDB SQL over a JSON column, with every value and JSON path a parameter.
+
+Each operand is seen four ways, each SQL NULL where the operand is not of that kind: is it null, its number,
+its text, its truth value. A comparison then only compares like with like, which is the meaning
+:mod:`esengine.conditions.evaluate` gives it in Python, and is never NULL (always true or false), so ``not``
+and ``or`` behave as they do there. Field names are checked against a strict pattern by the parser; they reach
+DuckDB only inside a JSON path passed as a parameter (``$.paid_amount``), never as SQL text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from esengine.conditions.syntax import Compare, Field, Length, Literal, Logic, Node, Not, Operand
+
+_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
+_SQL_OPS = {"==": "=", "!=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+@dataclass
+class SqlCondition:
+    """``where`` is a boolean SQL expression; ``params`` its named parameters (``$c0`` ...)."""
+
+    where: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Views:
+    null: str  # a boolean expression (never NULL)
+    number: str | None
+    text: str | None
+    truth: str | None
+
+
+class _Compiler:
+    def __init__(self, column: str, prefix: str):
+        self.column, self.prefix, self.params = column, prefix, {}  # type: ignore[var-annotated]
+        self.paths: dict[tuple[str, ...], str] = {}
+
+    def param(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def json_of(self, f: Field) -> str:
+        if f.path not in self.paths:
+            self.paths[f.path] = f"json_extract({self.column}, {self.param('$.' + '.'.join(f.path))})"
+        return self.paths[f.path]
+
+    def views(self, operand: Operand) -> _Views:
+        if isinstance(operand, Literal):
+            v = operand.value
+            if v is None:
+                return _Views("true", None, None, None)
+            if isinstance(v, bool):
+                return _Views("false", None, None, "true" if v else "false")
+            if isinstance(v, str):
+                return _Views("false", None, f"CAST({self.param(v)} AS VARCHAR)", None)
+            return _Views("false", f"CAST({self.param(float(v))} AS DOUBLE)", None, None)
+        if isinstance(operand, Length):
+            j = self.json_of(operand.field)
+            n = (f"(CASE json_type({j}) WHEN 'ARRAY' THEN json_array_length({j}) "
+                 f"WHEN 'OBJECT' THEN len(json_keys({j})) "
+                 f"WHEN 'VARCHAR' THEN length(json_extract_string({j}, '$')) END)")
+            return _Views(f"({n} IS NULL)", f"CAST({n} AS DOUBLE)", None, None)
+        j = self.json_of(operand)
+        return _Views(f"coalesce(json_type({j}) = 'NULL', true)",
+                      f"(CASE WHEN json_type({j}) IN {_NUMBER_TYPES} THEN CAST({j} AS DOUBLE) END)",
+                      f"(CASE WHEN json_type({j}) = 'VARCHAR' THEN json_extract_string({j}, '$') END)",
+                      f"(CASE WHEN json_type({j}) = 'BOOLEAN' THEN CAST({j} AS BOOLEAN) END)")
+
+    def node(self, n: Node) -> str:
+        if isinstance(n, Logic):
+            return "(" + f" {n.op.upper()} ".join(self.node(p) for p in n.operands) + ")"
+        if isinstance(n, Not):
+            return f"(NOT {self.node(n.operand)})"
+        return self.compare(n)
+
+    def compare(self, n: Compare) -> str:
+        a, b = self.views(n.left), self.views(n.right)
+        op = _SQL_OPS[n.op]
+        kinds = [("number", a.number, b.number), ("text", a.text, b.text)]
+        if n.op in ("==", "!="):
+            kinds.append(("truth", a.truth, b.truth))
+        terms = [f"coalesce({x} {op} {y}, false)" for _, x, y in kinds if x is not None and y is not None]
+        if n.op in ("==", "!="):
+            terms.append(f"({a.null} AND {b.null})")
+        test = "(" + " OR ".join(terms) + ")" if terms else "false"
+        return f"(NOT {test})" if n.op == "!=" else test
+
+
+def to_sql(node: Node, column: str = "state", prefix: str = "c") -> SqlCondition:
+    """``node`` as a WHERE expression over the JSON column ``column`` (an identifier the caller chose)."""
+    compiler = _Compiler(column, prefix)
+    where = compiler.node(node)
+    # a literal compared with something of another kind drops out of the SQL: so does its parameter
+    used = {k: v for k, v in compiler.params.items() if re.search(rf"\${k}\b", where)}
+    return SqlCondition(where, used)
