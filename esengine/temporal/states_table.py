@@ -36,7 +36,8 @@ def states_table(store: EventStore, at: datetime, by: str = "occurred_at") -> st
     return None if version is None else StreamStatesProjection().table_name("states", version)
 
 
-def _covering_states_version(store: EventStore, at: datetime, column: str) -> int | None:
+def live_states(store: EventStore) -> tuple[int, int] | None:
+    """The live ``stream_states`` version and the position its checkpoint reached, when its table exists."""
     cur = store.cursor()
     live = cur.execute("SELECT version, position FROM checkpoints WHERE projection = ? AND live",
                        [STATES_PROJECTION]).fetchall()
@@ -46,9 +47,17 @@ def _covering_states_version(store: EventStore, at: datetime, column: str) -> in
     table = StreamStatesProjection().table_name("states", version)
     if not cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]:
         return None
+    return version, position
+
+
+def _covering_states_version(store: EventStore, at: datetime, column: str) -> int | None:
+    live = live_states(store)
+    if live is None:
+        return None
+    version, position = live
     # the events after the checkpoint are not folded yet: none of them may have happened by then
-    behind = cur.execute(f"SELECT count(*) FROM events WHERE position > ? AND {column} <= ?",
-                         [position, as_utc_naive(at)]).fetchall()[0][0]
+    behind = store.cursor().execute(f"SELECT count(*) FROM events WHERE position > ? AND {column} <= ?",
+                                    [position, as_utc_naive(at)]).fetchall()[0][0]
     return None if behind else version
 
 
