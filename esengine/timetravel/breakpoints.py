@@ -56,8 +56,8 @@ def run_until(engine, stream_id: str, text: str, start: int = 0, direction: str 
     if direction == "next":
         folded, _ = replayer.load(start)
         before = at_start = cond.holds(replayer.fold.state(folded))
-        for event, folded in replayer.steps(start, replayer.latest, folded):
-            now = cond.holds(replayer.fold.state(folded))
+        for event, after in replayer.steps(start, replayer.latest, folded):
+            now = cond.holds(replayer.fold.state(after))
             if now and not before:
                 return Breakpoint(replayer.stream_id, cond, direction, start, event.version, event, at_start)
             before = now
@@ -65,8 +65,8 @@ def run_until(engine, stream_id: str, text: str, start: int = 0, direction: str 
     folded = replayer.fold.empty()
     before = cond.holds(replayer.fold.state(folded))
     found: StoredEvent | None = None
-    for event, folded in replayer.steps(0, replayer.latest, folded):
-        now = cond.holds(replayer.fold.state(folded))
+    for event, after in replayer.steps(0, replayer.latest, folded):
+        now = cond.holds(replayer.fold.state(after))
         if event.version == start:
             return Breakpoint(replayer.stream_id, cond, direction, start, found.version if found else None, found, now)
         if now and not before:
