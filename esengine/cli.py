@@ -175,7 +175,7 @@ def cmd_scan(args, out: TextIO, progress: Progress) -> int:
     with _engine(args) as engine:
         engine.projections.catch_up(STATES)  # this process may be the first to see the newest events
         found = scan(engine.store, args.type, args.condition)
-    frame = found.by_day if args.by_day else found.hits.drop(columns="time_travel")
+    frame = found.by_day if args.by_day else found.hits
     _print_frame(frame, args.format, out)
     print(f"{len(found.hits):,} {args.type or 'stream'}{'s' if len(found.hits) != 1 else ''} where "
           f"'{found.condition.text}' held after some event (scanned up to position {found.position:,}).",

@@ -11,6 +11,7 @@ from ui.feedback import plain_errors
 from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
                                tab_param)
 from ui.navigation import stay_on_the_router
+from ui.scan_views import scan_section
 from ui.url_state import publish, restore
 
 S = st.session_state
@@ -39,7 +40,7 @@ with plain_errors():
     every_param = [tab_param(), *(p for params in questions.values() for p in params)]
     if restore(every_param, "temporal_url_seen") and st.query_params.get("q") in TABS:
         S["temporal_linked_tab"] = st.query_params["q"]
-    as_of_tab, between_tab, field_tab, sql_tab = st.tabs(list(TABS.values()), key="temporal_tab", on_change="rerun")
+    as_of_tab, between_tab, field_tab, scan_tab, sql_tab = st.tabs(list(TABS.values()), key="temporal_tab", on_change="rerun")
 
 with as_of_tab, plain_errors():
     st.markdown("The state of every stream of a type **as it was** at a moment: its events up to then, folded.")
@@ -109,6 +110,9 @@ with field_tab, plain_errors():
             st.info("No event of this selection carries that field.")
         else:
             result_table(history, "temporal_field_table", "field-history.csv")
+
+with scan_tab, plain_errors():
+    scan_section(engine, types, asked_by_link("scan"))
 
 with sql_tab, plain_errors():
     st.markdown("Read-only SQL (DuckDB) over the view **`events`** (`position, event_id, stream_id, stream_type, "

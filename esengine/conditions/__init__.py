@@ -40,4 +40,4 @@ def condition(text: str) -> Condition:
     return Condition(text.strip(), parse(text))
 
 
-__all__ = ["Condition", "condition", "SqlCondition"]
+__all__ = ["Condition", "SqlCondition", "condition"]

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from esengine.conditions.syntax import Compare, Field, Length, Literal, Logic, Node, Not, Operand
+from esengine.conditions.syntax import (
+    Compare,
+    Field,
+    Length,
+    Literal,
+    Logic,
+    Node,
+    Not,
+    Operand,
+)
 
 _ORDER = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 
@@ -63,4 +72,4 @@ def holds(node: Node, state: Any) -> bool:
     return k == kind(b) and k in ("number", "text") and _ORDER[node.op](a, b)
 
 
-__all__ = ["holds", "value_of", "kind", "Compare", "Field"]
+__all__ = ["Compare", "Field", "holds", "kind", "value_of"]

@@ -1,6 +1,6 @@
 """A condition as DuckDB SQL over a JSON column, with every value and JSON path a parameter.
 
-Each operand is seen four ways, each SQL NULL where the operand is not of that kind: is it null, its number,
+Each operand is seen four ways (from its JSON text, read once per field), each SQL NULL where the operand is not of that kind: is it null, its number,
 its text, its truth value. A comparison then only compares like with like, which is the meaning
 :mod:`esengine.conditions.evaluate` gives it in Python, and is never NULL (always true or false), so ``not``
 and ``or`` behave as they do there. Field names are checked against a strict pattern by the parser; they reach
@@ -12,9 +12,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from esengine.conditions.syntax import Compare, Field, Length, Literal, Logic, Node, Not, Operand
+from esengine.conditions.syntax import (
+    Compare,
+    Field,
+    Length,
+    Literal,
+    Logic,
+    Node,
+    Not,
+    Operand,
+)
 
-_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
 _SQL_OPS = {"==": "=", "!=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -45,8 +53,11 @@ class _Compiler:
         return f"${name}"
 
     def json_of(self, f: Field) -> str:
+        """The field's JSON text (``12``, ``"shipped"``, ``true``, ``[...]``; SQL NULL when missing): one JSON
+        read of the state per field, its kind then told by the text's first character."""
         if f.path not in self.paths:
-            self.paths[f.path] = f"json_extract({self.column}, {self.param('$.' + '.'.join(f.path))})"
+            path = self.param("$." + ".".join(f.path))
+            self.paths[f.path] = f"CAST(json_extract({self.column}, {path}) AS VARCHAR)"
         return self.paths[f.path]
 
     def views(self, operand: Operand) -> _Views:
@@ -59,17 +70,15 @@ class _Compiler:
             if isinstance(v, str):
                 return _Views("false", None, f"CAST({self.param(v)} AS VARCHAR)", None)
             return _Views("false", f"CAST({self.param(float(v))} AS DOUBLE)", None, None)
+        j = self.json_of(operand.field if isinstance(operand, Length) else operand)
         if isinstance(operand, Length):
-            j = self.json_of(operand.field)
-            n = (f"(CASE json_type({j}) WHEN 'ARRAY' THEN json_array_length({j}) "
-                 f"WHEN 'OBJECT' THEN len(json_keys({j})) "
-                 f"WHEN 'VARCHAR' THEN length(json_extract_string({j}, '$')) END)")
+            n = (f"(CASE left({j}, 1) WHEN '[' THEN json_array_length({j}) WHEN '{{' THEN len(json_keys({j})) "
+                 f"WHEN '\"' THEN length(json_extract_string({j}, '$')) END)")
             return _Views(f"({n} IS NULL)", f"CAST({n} AS DOUBLE)", None, None)
-        j = self.json_of(operand)
-        return _Views(f"coalesce(json_type({j}) = 'NULL', true)",
-                      f"(CASE WHEN json_type({j}) IN {_NUMBER_TYPES} THEN CAST({j} AS DOUBLE) END)",
-                      f"(CASE WHEN json_type({j}) = 'VARCHAR' THEN json_extract_string({j}, '$') END)",
-                      f"(CASE WHEN json_type({j}) = 'BOOLEAN' THEN CAST({j} AS BOOLEAN) END)")
+        # a JSON number's text casts to DOUBLE; a text ("..."), true, false, null, a list or an object does not
+        return _Views(f"coalesce({j} = 'null', true)", f"TRY_CAST({j} AS DOUBLE)",
+                      f"(CASE WHEN left({j}, 1) = '\"' THEN json_extract_string({j}, '$') END)",
+                      f"(CASE {j} WHEN 'true' THEN true WHEN 'false' THEN false END)")
 
     def node(self, n: Node) -> str:
         if isinstance(n, Logic):
@@ -85,8 +94,8 @@ class _Compiler:
         if n.op in ("==", "!="):
             kinds.append(("truth", a.truth, b.truth))
         terms = [f"coalesce({x} {op} {y}, false)" for _, x, y in kinds if x is not None and y is not None]
-        if n.op in ("==", "!="):
-            terms.append(f"({a.null} AND {b.null})")
+        if n.op in ("==", "!=") and "false" not in (a.null, b.null):
+            terms.append(a.null if b.null == "true" else b.null if a.null == "true" else f"({a.null} AND {b.null})")
         test = "(" + " OR ".join(terms) + ")" if terms else "false"
         return f"(NOT {test})" if n.op == "!=" else test
 

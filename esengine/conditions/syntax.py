@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from esengine.errors import ConditionError
 
@@ -41,10 +40,10 @@ class Length:
 
 @dataclass(frozen=True)
 class Literal:
-    value: Union[float, int, str, bool, None]
+    value: float | int | str | bool | None
 
 
-Operand = Union[Field, Length, Literal]
+Operand = Field | Length | Literal
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,16 @@ class Compare:
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Node"
+    operand: Node
 
 
 @dataclass(frozen=True)
 class Logic:
     op: str  # "and" | "or"
-    operands: tuple["Node", ...]
+    operands: tuple[Node, ...]
 
 
-Node = Union[Compare, Not, Logic]
+Node = Compare | Not | Logic
 
 
 @dataclass(frozen=True)
