@@ -10,10 +10,13 @@ and in bytes. The same function serves the Temporal queries page and ``python -m
 """
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from esengine.console.as_of import STREAMS, AsOf, Rewritten, build, check_tables, rewrite
 from esengine.console.checks import check_query, checked, first_line
 from esengine.console.sandbox import Answer, Stopped, sandbox_for
 from esengine.errors import QueryRejected
@@ -65,10 +68,13 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     SELECT, calls a forbidden function, fails, needs more than ``memory_mb`` MB, or runs longer than
     ``timeout_s`` seconds; the store is unchanged in every case, and so is the app's memory.
     """
-    query = checked(sql)
+    rewritten = rewrite(sql)  # FOR SYSTEM_TIME / VALID_TIME AS OF: refused here when malformed, before anything
+    query = checked(rewritten.sql)
+    check_tables(engine, rewritten)
     box = sandbox_for(engine)
-    request = {"sql": query.text, "tables": box.tables.files(set(query.tables)),
-               "max_rows": max_rows, "max_bytes": max_bytes}
+    files = box.tables.files(set(query.tables))
+    files.update(_as_of_files(engine, box, rewritten, query.tables - set(files)))
+    request = {"sql": query.text, "tables": files, "max_rows": max_rows, "max_bytes": max_bytes}
     try:
         worker = box.worker(memory_mb)
     except (Stopped, OSError) as e:
@@ -90,6 +96,17 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
         raise _peak(e, answer.header["peak_kb"]) from None
     frame.attrs["peak_memory_mb"] = answer.header["peak_kb"] / 1024
     return frame
+
+
+def _as_of_files(engine, box, rewritten: Rewritten, unknown: set[str]) -> dict[str, list[str]]:
+    """The files of the query's as-of relations, and of ``streams`` (every stream as of now) when the query names
+    it bare (``unknown``: the names it reads that are no table of the store)."""
+    wanted = [a for a in rewritten.as_of if a.table != "events"]
+    if STREAMS in unknown:
+        wanted.append(AsOf(STREAMS, "recorded_at", None))
+    mark = engine.store.last_position()
+    return {(STREAMS if a.moment is None else a.relation): box.tables.derived(a.relation, mark, partial(build, engine, a))
+            for a in wanted}
 
 
 def _peak(error: QueryRejected, peak_kb: int) -> QueryRejected:
