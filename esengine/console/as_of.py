@@ -163,7 +163,7 @@ def events_as_of(as_of: AsOf) -> str:
 
 def build(engine, as_of: AsOf) -> pa.Table:
     """The rows of one table as of its moment, as Arrow (``streams``, or a read-model table)."""
-    from esengine.temporal import read_model_as_of, streams_as_of
+    from esengine.temporal import read_model_as_of
     try:
         if as_of.table == STREAMS:
             return pa.Table.from_pandas(_streams(engine, as_of), preserve_index=False)

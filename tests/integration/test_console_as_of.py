@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import esengine.console as console
+from esengine import console
 from esengine.console import run_query
 from esengine.core.events import NewEvent, StoredEvent
 from esengine.errors import QueryRejected
