@@ -66,8 +66,8 @@ def orders(engine):
     return engine, paid, cancelled
 
 
-@pytest.mark.parametrize("text", ['status == "paid"', "len(items) >= 2", "paid_amount > 0 and not (status == "
-                                  '"shipped")', 'status != "pending"', "total < 0"])
+@pytest.mark.parametrize("text", ['status == "paid"', "len(items) >= 2", 'paid_amount > 0 and not (status == "shipped")',
+                                  'status != "pending"', "total < 0"])
 def test_a_breakpoint_stops_where_the_state_shown_first_makes_the_condition_true(orders, text):
     engine, order, _ = orders
     latest = state_at(engine, order).version
@@ -95,7 +95,7 @@ def test_a_hostile_condition_is_refused_and_nothing_runs(orders):
 
 
 def test_a_tightened_rule_lists_the_existing_events_it_would_refuse(orders):
-    engine, paid, cancelled = orders
+    engine, _, cancelled = orders
     assert rule_change_impact(engine, "order").refused.empty  # today's rules: every event was allowed
     original = rule_check("order", "OrderConfirmed")
 
