@@ -4,8 +4,10 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from esengine.scans import scan
+from esengine.scans import scan, time_travel_link
+from esengine.scans.impact import rule_change_impact
 from esengine.temporal import fields_of
+from esengine.timetravel.rules import knows_rules_for
 from ui.temporal_views import result_table
 from ui.time_travel_views import CONDITION_HELP
 
@@ -40,3 +42,35 @@ def scan_section(engine, types: list[str], asked_by_link: bool) -> None:
     st.plotly_chart(fig, key="temporal_scan_chart")
     result_table(found.hits, "temporal_scan_table", "scan.csv", link_streams=False,
                  expand=lambda rows: rows.assign(open=found.links(rows))[["open", *rows.columns]])
+
+
+def impact_section(engine, types: list[str]) -> None:
+    """Rule-change impact: the existing events today's rules would refuse, per stream type with rules."""
+    S = st.session_state
+    ruled = [t for t in types if knows_rules_for(t)]
+    st.markdown("#### Would today's rules refuse anything already in the history?")
+    st.caption("Every history of the type is replayed and each event is decided again by the rule it answers to "
+               "today (the checks what-if uses). After changing a rule, this lists the past events it would refuse.")
+    if not ruled:
+        st.caption("No stream type here has rules registered.")
+        return
+    c = st.columns([1, 3], vertical_alignment="bottom")
+    kind = c[0].selectbox("Stream type", ruled, key="temporal_impact_type")
+    if c[1].button("Check every history against today's rules", key="temporal_impact_run"):
+        with st.spinner("Replaying every history and deciding each event again…"):
+            S["temporal_impact_result"] = rule_change_impact(engine, kind)
+    impact = S.get("temporal_impact_result")
+    if impact is None:
+        return
+    if impact.refused.empty:
+        st.success(f"Today's rules allow every one of the {impact.events:,} events of the {impact.streams:,} "
+                   f"{impact.stream_type} streams.")
+    else:
+        st.warning(f"Today's rules would refuse {len(impact.refused):,} of the {impact.events:,} events of the "
+                   f"{impact.streams:,} {impact.stream_type} streams.")
+        result_table(impact.refused, "temporal_impact_table", "refused-by-todays-rules.csv", link_streams=False,
+                     expand=lambda rows: rows.assign(open=[time_travel_link(s, int(v)) for s, v in
+                                                           zip(rows["stream_id"], rows["version"])]
+                                                     )[["open", *rows.columns]])
+    if impact.skipped:
+        st.caption(f"{len(impact.skipped):,} streams were not checked: their events do not fit the aggregate class.")

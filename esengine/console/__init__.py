@@ -10,6 +10,7 @@ and in bytes. The same function serves the Temporal queries page and ``python -m
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import partial
 
 import pandas as pd
@@ -29,6 +30,7 @@ MEMORY_MB = 1024
 """The memory a console query may use (its worker process's private memory), in MB."""
 _OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 
+_A_MONTH_AGO = (date.today() - timedelta(days=30)).isoformat()  # inside the demo's 90 days, whenever it was made
 EXAMPLES: dict[str, str] = {
     "Events per type": "SELECT event_type, count(*) AS events\nFROM events\nGROUP BY event_type\nORDER BY events DESC",
     "Events per day": ("SELECT date_trunc('day', occurred_at) AS day, count(*) AS events\nFROM events\n"
@@ -52,6 +54,12 @@ EXAMPLES: dict[str, str] = {
     "Commands refused, by reason": (
         "SELECT command_type, error_kind, count(*) AS refused\nFROM command_log\n"
         "WHERE outcome = 'refused'\nGROUP BY ALL\nORDER BY refused DESC"),
+    "Orders as they were, joined with every stream's state then (AS OF)": (
+        "-- FOR VALID_TIME AS OF: what had happened by then; FOR SYSTEM_TIME AS OF: what the store had recorded\n"
+        "SELECT o.status, count(*) AS orders, round(avg((s.state->>'total')::DOUBLE), 2) AS average_total\n"
+        f"FROM orders FOR VALID_TIME AS OF '{_A_MONTH_AGO}' AS o\n"
+        f"JOIN streams FOR VALID_TIME AS OF '{_A_MONTH_AGO}' AS s ON s.stream_id = o.id\n"
+        "GROUP BY o.status\nORDER BY orders DESC"),
     "Tables you can query": "SHOW TABLES",
 }
 """Example queries for the questions the Temporal queries page answers (name -> SQL)."""
