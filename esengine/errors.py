@@ -115,7 +115,8 @@ class ConditionError(ValidationError):
         shown = text if len(text) <= 120 else text[:120] + "..."
         pointer = f"\n  {shown}\n  {' ' * min(position, len(shown))}^" if text else ""
         super().__init__(f"The condition could not be read at position {position + 1}: {message}.{pointer}",
-                         {"condition": message}, summary="The condition could not be read")
+                         {"condition": f"at position {position + 1}: {message}"},
+                         summary="The condition could not be read")
 
 
 class NotFound(EsEngineError):
