@@ -12,6 +12,9 @@ from ui.temporal_views import result_table
 from ui.time_travel_views import CONDITION_HELP
 
 
+FIRST_LINKS = 5
+
+
 def scan_section(engine, types: list[str], asked_by_link: bool) -> None:
     """The form, and the answer: how many streams, when they first met it (by day), each linked to time travel."""
     S = st.session_state
@@ -37,6 +40,9 @@ def scan_section(engine, types: list[str], asked_by_link: bool) -> None:
                    "background); scan again in a moment to include them.")
     if found.hits.empty:
         return
+    first = found.hits.head(FIRST_LINKS)
+    st.markdown("Open in time travel, at the version it became true: " + " · ".join(
+        f"[{sid} v{v}]({url})" for sid, v, url in zip(first["stream_id"], first["first_version"], found.links(first))))
     fig = px.bar(found.by_day, x="day", y="streams", labels={"streams": "streams first meeting it"})
     fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     st.plotly_chart(fig, key="temporal_scan_chart")
