@@ -23,6 +23,7 @@ from esengine.conditions.syntax import (
     Operand,
 )
 
+_PLAIN = re.compile(r"[ !#-.0-\[\]-~]*")  # printable ASCII but for " / and \\
 _SQL_OPS = {"==": "=", "!=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -52,13 +53,22 @@ class _Compiler:
         self.params[name] = value
         return f"${name}"
 
+    def path_of(self, f: Field) -> str:
+        if f.path not in self.paths:
+            self.paths[f.path] = self.param("$." + ".".join(f.path))
+        return self.paths[f.path]
+
     def json_of(self, f: Field) -> str:
         """The field's JSON text (``12``, ``"shipped"``, ``true``, ``[...]``; SQL NULL when missing): one JSON
-        read of the state per field, its kind then told by the text's first character."""
-        if f.path not in self.paths:
-            path = self.param("$." + ".".join(f.path))
-            self.paths[f.path] = f"CAST(json_extract({self.column}, {path}) AS VARCHAR)"
-        return self.paths[f.path]
+        read of the state, its kind then told by the text itself."""
+        return f"CAST(json_extract({self.column}, {self.path_of(f)}) AS VARCHAR)"
+
+    def typed(self, f: Field, json_type: str, then: str) -> str:
+        """``then`` (a JSON function over the state at the field's path) where the field is of ``json_type``.
+        DuckDB does not share a repeated sub-expression, and two functions over the state and a path cost
+        about what one does, where the field's text read twice costs twice."""
+        path = self.path_of(f)
+        return f"(CASE WHEN json_type({self.column}, {path}) = '{json_type}' THEN {then.format(self.column, path)} END)"
 
     def views(self, operand: Operand) -> _Views:
         if isinstance(operand, Literal):
@@ -70,14 +80,16 @@ class _Compiler:
             if isinstance(v, str):
                 return _Views("false", None, f"CAST({self.param(v)} AS VARCHAR)", None)
             return _Views("false", f"CAST({self.param(float(v))} AS DOUBLE)", None, None)
-        j = self.json_of(operand.field if isinstance(operand, Length) else operand)
         if isinstance(operand, Length):
-            n = (f"(CASE left({j}, 1) WHEN '[' THEN json_array_length({j}) WHEN '{{' THEN len(json_keys({j})) "
-                 f"WHEN '\"' THEN length(json_extract_string({j}, '$')) END)")
+            c, p = self.column, self.path_of(operand.field)
+            n = (f"(CASE json_type({c}, {p}) WHEN 'ARRAY' THEN json_array_length({c}, {p}) "
+                 f"WHEN 'OBJECT' THEN len(json_keys({c}, {p})) "
+                 f"WHEN 'VARCHAR' THEN length(json_extract_string({c}, {p})) END)")
             return _Views(f"({n} IS NULL)", f"CAST({n} AS DOUBLE)", None, None)
+        j = self.json_of(operand)
         # a JSON number's text casts to DOUBLE; a text ("..."), true, false, null, a list or an object does not
         return _Views(f"coalesce({j} = 'null', true)", f"TRY_CAST({j} AS DOUBLE)",
-                      f"(CASE WHEN left({j}, 1) = '\"' THEN json_extract_string({j}, '$') END)",
+                      self.typed(operand, "VARCHAR", "json_extract_string({}, {})"),
                       f"(CASE {j} WHEN 'true' THEN true WHEN 'false' THEN false END)")
 
     def node(self, n: Node) -> str:
@@ -88,6 +100,9 @@ class _Compiler:
         return self.compare(n)
 
     def compare(self, n: Compare) -> str:
+        plain = self.plain_text_equality(n)
+        if plain is not None:
+            return plain
         a, b = self.views(n.left), self.views(n.right)
         op = _SQL_OPS[n.op]
         kinds = [("number", a.number, b.number), ("text", a.text, b.text)]
@@ -97,6 +112,19 @@ class _Compiler:
         if n.op in ("==", "!=") and "false" not in (a.null, b.null):
             terms.append(a.null if b.null == "true" else b.null if a.null == "true" else f"({a.null} AND {b.null})")
         test = "(" + " OR ".join(terms) + ")" if terms else "false"
+        return f"(NOT {test})" if n.op == "!=" else test
+
+
+    def plain_text_equality(self, n: Compare) -> str | None:
+        """``field == "shipped"`` as one comparison of the field's JSON text with the quoted literal, when the
+        literal is printable ASCII that every JSON writer leaves as it is (no quote, backslash or slash)."""
+        if n.op not in ("==", "!="):
+            return None
+        field, literal = (n.left, n.right) if isinstance(n.right, Literal) else (n.right, n.left)
+        if not (isinstance(field, Field) and isinstance(literal, Literal) and isinstance(literal.value, str)
+                and _PLAIN.fullmatch(literal.value)):
+            return None
+        test = f"coalesce({self.json_of(field)} = {self.param(chr(34) + literal.value + chr(34))}, false)"
         return f"(NOT {test})" if n.op == "!=" else test
 
 

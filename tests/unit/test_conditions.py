@@ -11,7 +11,7 @@ from esengine.errors import ConditionError, ValidationError
 
 NAMES = ["total", "status", "paid", "items", "a"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5, allow_nan=False),
-                    st.sampled_from(["", "shipped", "paid", "Z", "é"]))
+                    st.sampled_from(["", "shipped", "paid", "Z", "é", "a/b", "x\"y"]))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(st.sampled_from(NAMES), inner, max_size=3)),
                       max_leaves=6)
@@ -84,5 +84,5 @@ def test_what_the_language_does_not_have_is_refused_with_where(text, position, w
 def test_an_injection_through_a_value_stays_a_value():
     hostile = "status == \"x') OR 1=1; DROP TABLE t; --\""
     sql = condition(hostile).sql()
-    assert "DROP" not in sql.where and "x') OR 1=1; DROP TABLE t; --" in sql.params.values()
+    assert "DROP" not in sql.where and any("x') OR 1=1; DROP TABLE t; --" in str(v) for v in sql.params.values())
     assert sql_holds(hostile, {"status": "anything"}) is False
