@@ -167,6 +167,8 @@ def build(engine, as_of: AsOf) -> pa.Table:
     try:
         if as_of.table == STREAMS:
             return pa.Table.from_pandas(_streams(engine, as_of), preserve_index=False)
+        if as_of.moment is None:
+            raise QueryRejected(f"Say which moment to read {as_of.table} at: FOR VALID_TIME AS OF '<moment>'.")
         projection, table = read_model_table(engine, as_of.table)
         frame = read_model_as_of(engine, projection, as_of.moment, by=as_of.clock)[table]
     except QueryRejected:
@@ -187,9 +189,9 @@ def _streams(engine, as_of: AsOf):
     """Every stream as of the moment (as of now without one); none before the history starts, as in SQL."""
     from esengine.temporal import history_span, streams_as_of
     first, last = history_span(engine.store, by=as_of.clock)
-    if first is None:
+    if first is None or last is None:
         raise QueryRejected("The store holds no events yet, so there are no streams to query.")
-    at = as_of.moment or last
+    at: datetime = as_of.moment or last
     frame = streams_as_of(engine.store, max(at, first), by=as_of.clock)
     return frame.head(0) if at < first else frame
 

@@ -8,6 +8,7 @@ counts as the version before the first event). The event at that version is the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from esengine.conditions import Condition, condition
 from esengine.core.events import StoredEvent
@@ -53,6 +54,7 @@ def run_until(engine, stream_id: str, text: str, start: int = 0, direction: str 
     cond = condition(text)
     replayer = Replayer(engine, stream_id)
     start = replayer.check_version(start)
+    folded: Any  # the aggregate, or the generic fold's dict
     if direction == "next":
         folded, _ = replayer.load(start)
         before = at_start = cond.holds(replayer.fold.state(folded))
