@@ -108,7 +108,10 @@ class _Compiler:
         kinds = [("number", a.number, b.number), ("text", a.text, b.text)]
         if n.op in ("==", "!="):
             kinds.append(("truth", a.truth, b.truth))
-        terms = [f"coalesce({x} {op} {y}, false)" for _, x, y in kinds if x is not None and y is not None]
+        # each comparison is NULL unless both sides are of its kind, so the first that is not NULL is the answer;
+        # COALESCE only evaluates the next one for the rows still NULL (a number pair never reads the state as text)
+        same_kind = [f"{x} {op} {y}" for _, x, y in kinds if x is not None and y is not None]
+        terms = [f"coalesce({', '.join(same_kind)}, false)"] if same_kind else []
         if n.op in ("==", "!=") and "false" not in (a.null, b.null):
             terms.append(a.null if b.null == "true" else b.null if a.null == "true" else f"({a.null} AND {b.null})")
         test = "(" + " OR ".join(terms) + ")" if terms else "false"
