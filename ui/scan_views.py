@@ -20,7 +20,8 @@ def scan_section(engine, types: list[str], asked_by_link: bool) -> None:
     S = st.session_state
     st.markdown("Every stream of a type where a condition on its state **ever held**, the first version it did and "
                 "the event that made it true. The state here is the merge of the stream's event data (the generic "
-                "fold, kept after every event by the `stream_states` read model).")
+                "fold, kept after every event by the `stream_states` read model); time travel shows a stream with an "
+                "aggregate class (orders) by the aggregate's own fields, such as `status` and `paid_amount`.")
     c = st.columns([1, 3], vertical_alignment="bottom")
     kind = c[0].selectbox("Stream type", types, key="temporal_scan_type")
     c[1].text_input("Condition", key="temporal_scan_condition", help=CONDITION_HELP,

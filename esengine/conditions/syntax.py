@@ -161,7 +161,12 @@ class _Parser:
 
     def negation(self) -> Node:
         if self.take("name", "not"):
-            return Not(self.negation())
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.fail(f"the condition nests deeper than {MAX_DEPTH} levels")
+            inner = self.negation()
+            self.depth -= 1
+            return Not(inner)
         return self.comparison()
 
     def comparison(self) -> Node:

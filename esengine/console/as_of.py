@@ -178,8 +178,18 @@ def build(engine, as_of: AsOf) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+MAX_RELATIONS = 4
+"""The most tables as of a moment one query may build (each is built in the app's process, before the worker's time
+limit starts: a read model as of a moment takes about 1.5 s per million events)."""
+
+
 def check_tables(engine, rewritten: Rewritten) -> None:
-    """``QueryRejected`` when a clause names a table it does not apply to (before anything is built or run)."""
+    """``QueryRejected`` when a clause names a table it does not apply to, or the query asks for more than
+    ``MAX_RELATIONS`` tables as of a moment (before anything is built or run)."""
+    built = {a.relation for a in rewritten.as_of if a.table != "events"}
+    if len(built) > MAX_RELATIONS:
+        raise QueryRejected(f"This query asks for {len(built)} tables as of a moment; the console builds at most "
+                            f"{MAX_RELATIONS} per query. Use fewer moments, or split it into several queries.")
     for as_of in rewritten.as_of:
         if as_of.table not in (STREAMS, "events"):
             read_model_table(engine, as_of.table)

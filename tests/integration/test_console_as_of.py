@@ -131,6 +131,8 @@ def test_a_moment_before_the_history_gives_no_rows_and_bare_streams_is_now(shop)
     ("SELECT * FROM command_log FOR SYSTEM_TIME AS OF '2026-03-02'", "'command_log' is none of them"),
     ('SELECT * FROM "orders"" x" FOR SYSTEM_TIME AS OF \'2026-03-02\'', "is none of them"),
     ("SELECT * FROM streams FOR SYSTEM_TIME AS OF '2026-03-02', read_csv('/etc/passwd')", "not allowed"),
+    (" UNION ALL ".join(f"SELECT count(*) FROM streams FOR VALID_TIME AS OF '2026-03-0{d}'" for d in range(1, 7)),
+     "at most 4 per query"),
     ("DELETE FROM events WHERE position IN (SELECT 1 FROM streams FOR SYSTEM_TIME AS OF '2026-03-02')",
      "Only reading queries"),
 ])

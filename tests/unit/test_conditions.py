@@ -72,6 +72,7 @@ def test_conditions_mean_what_a_person_expects(text, state, expected):
     ("total < 0; DROP TABLE events", 10, "';' is not part of"),
     ("a.1 == 2", 3, "field name after '.'"),
     ("", 1, "empty"),
+    ("not " * 60 + "a == 1", 201, "nests deeper than 50"),
 ])
 def test_what_the_language_does_not_have_is_refused_with_where(text, position, words):
     with pytest.raises(ConditionError) as refused:
