@@ -195,7 +195,8 @@ def state_origin(state) -> str:
     return start + (", generic fold: the merge of the events' data" if state.fold == "generic" else "")
 
 
-RUNS = {"previous": ("Previous time it becomes true", "skip_previous"), "next": ("Next time it becomes true", "skip_next")}
+RUNS = {"previous": ("Run back to where it became true", "skip_previous"),
+        "next": ("Run forward to where it becomes true", "skip_next")}  # no "Next": the step buttons are named so
 CONDITION_HELP = ("A condition on the state shown below, e.g. `total < 0`, `status == \"shipped\" and paid_amount < "
                   "total`, `len(items) > 2`, `customer.address.city == \"Köln\"`. Compare with == != < <= > >=; "
                   "combine with and, or, not and parentheses; values are numbers, \"text\", true, false and null.")
