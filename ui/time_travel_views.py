@@ -195,8 +195,8 @@ def state_origin(state) -> str:
     return start + (", generic fold: the merge of the events' data" if state.fold == "generic" else "")
 
 
-RUNS = {"previous": ("Run back to where it became true", "skip_previous"),
-        "next": ("Run forward to where it becomes true", "skip_next")}  # no "Next": the step buttons are named so
+RUNS = {"previous": ("Run back until true", "skip_previous"),
+        "next": ("Run forward until true", "skip_next")}  # no "Next": the step buttons are named so
 CONDITION_HELP = ("A condition on the state shown below, e.g. `total < 0`, `status == \"shipped\" and paid_amount < "
                   "total`, `len(items) > 2`, `customer.address.city == \"Köln\"`. Compare with == != < <= > >=; "
                   "combine with and, or, not and parentheses; values are numbers, \"text\", true, false and null.")
@@ -214,7 +214,9 @@ def breakpoint_bar() -> None:
                     placeholder='status == "shipped" and paid_amount < total')
     for col, (direction, (label, icon)) in zip(c[1:], RUNS.items()):
         col.button(label, icon=f":material/{icon}:", key=f"tt_run_{direction}", on_click=_ask_run, args=(direction,),
-                   disabled=not (S.get("tt_until") or "").strip(), width="stretch")
+                   disabled=not (S.get("tt_until") or "").strip(), width="stretch",
+                   help=f"Move the cursor to the {'last' if direction == 'previous' else 'next'} version where the "
+                        "condition becomes true (holds there, and did not at the version before)")
     if S.get("tt_stop"):
         found, sentence = S["tt_stop"]
         (st.success if found else st.info)(sentence)
