@@ -39,7 +39,7 @@ def sql_holds(text: str, state: dict) -> bool:
                        {**sql.params, "state": json.dumps(state)}).fetchall()[0][0]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(text=conditions, state=states)
 def test_the_sql_translation_holds_exactly_when_the_python_meaning_does(text, state):
     assert sql_holds(text, state) is condition(text).holds(state)
