@@ -11,7 +11,6 @@ from esengine.timetravel.rules import knows_rules_for
 from ui.temporal_views import result_table
 from ui.time_travel_views import CONDITION_HELP
 
-
 FIRST_LINKS = 5
 
 

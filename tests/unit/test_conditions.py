@@ -4,7 +4,8 @@ import json
 
 import duckdb
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from esengine.conditions import condition
 from esengine.errors import ConditionError, ValidationError
