@@ -150,14 +150,52 @@ def cmd_replay(args, out: TextIO, progress: Progress) -> int:
     if args.version is not None and args.at is not None:
         raise _UsageError("give --version or --at, not both")
     with _engine(args) as engine:
+        if args.until:
+            return _replay_until(engine, args, out)
         state = state_at(engine, args.stream, version=args.version, at=args.at, by=args.by)
-        payload = {"stream_id": state.stream_id, "stream_type": state.stream_type, "version": state.version,
-                   "latest_version": getattr(state, "latest_version", None), "fold": getattr(state, "fold", None),
-                   "state": state.state}
-        if getattr(state, "warnings", None):
-            payload["warnings"] = state.warnings
-        json.dump(payload, out, indent=2, default=str, ensure_ascii=False)
-        out.write("\n")
+        _print_state(state, out)
+    return OK
+
+
+def _print_state(state, out: TextIO, **extra) -> None:
+    payload = {"stream_id": state.stream_id, "stream_type": state.stream_type, "version": state.version,
+               "latest_version": getattr(state, "latest_version", None), "fold": getattr(state, "fold", None),
+               **extra, "state": state.state}
+    if getattr(state, "warnings", None):
+        payload["warnings"] = state.warnings
+    json.dump(payload, out, indent=2, default=str, ensure_ascii=False)
+    out.write("\n")
+
+
+def _replay_until(engine, args, out: TextIO) -> int:
+    """``replay --until``: run from --version (or --at; default 0) to where the condition becomes true."""
+    from esengine.timetravel import event_to_dict, state_at
+    from esengine.timetravel.breakpoints import run_until
+    start = state_at(engine, args.stream, version=args.version, at=args.at, by=args.by).version \
+        if args.version is not None or args.at is not None else 0
+    stop = run_until(engine, args.stream, args.until, start, "previous" if args.backward else "next")
+    if not stop.found:
+        print(stop.describe().replace("`", "'"), file=sys.stderr)
+        return FAILED
+    state = state_at(engine, args.stream, version=stop.version)
+    _print_state(state, out, until={"condition": stop.condition.text, "from_version": start,
+                                    "made_true_by": event_to_dict(stop.event) if stop.event else None})
+    return OK
+
+
+def cmd_scan(args, out: TextIO, progress: Progress) -> int:
+    from esengine.conditions import condition
+    from esengine.projections.stream_states import NAME as STATES
+    from esengine.scans import scan
+    condition(args.condition)  # a condition that cannot be read is refused before the database is opened
+    with _engine(args) as engine:
+        engine.projections.catch_up(STATES)  # this process may be the first to see the newest events
+        found = scan(engine.store, args.type, args.condition)
+    frame = found.by_day if args.by_day else found.hits
+    _print_frame(frame, args.format, out)
+    print(f"{len(found.hits):,} {args.type or 'stream'}{'s' if len(found.hits) != 1 else ''} where "
+          f"'{found.condition.text}' held after some event (scanned up to position {found.position:,}).",
+          file=sys.stderr)
     return OK
 
 
@@ -178,17 +216,21 @@ def cmd_query(args, out: TextIO, progress: Progress) -> int:
     from esengine.console import run_query
     with _engine(args) as engine:
         frame = run_query(engine, args.sql, max_rows=args.max_rows, timeout_s=args.timeout)
-    if args.format == "csv":
-        frame.to_csv(out, index=False)
-    elif args.format == "json":
-        out.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
-    else:
-        out.write((frame.to_string(index=False) if len(frame) else "(no rows)") + "\n")
+    _print_frame(frame, args.format, out)
     if frame.attrs.get("cut_by") == "bytes":
         print(f"({frame.attrs['cut_message']})", file=sys.stderr)
     elif frame.attrs.get("truncated"):
         print(f"(only the first {args.max_rows:,} rows are shown; raise --max-rows for more)", file=sys.stderr)
     return OK
+
+
+def _print_frame(frame, fmt: str, out: TextIO) -> None:
+    if fmt == "csv":
+        frame.to_csv(out, index=False)
+    elif fmt == "json":
+        out.write(frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n")
+    else:
+        out.write((frame.to_string(index=False) if len(frame) else "(no rows)") + "\n")
 
 
 def cmd_verify(args, out: TextIO, progress: Progress) -> int:
@@ -319,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", help="the moment (ISO 8601, UTC if no offset)")
     p.add_argument("--by", choices=("occurred_at", "recorded_at"), default="occurred_at",
                    help="which time --at refers to (default occurred_at)")
+    p.add_argument("--until", metavar="CONDITION",
+                   help='run from --version or --at (default: the start) until a condition on the state becomes '
+                        'true, e.g. "paid_amount > total", and print the state there with the event that made it true')
+    p.add_argument("--backward", action="store_true", help="with --until: the last time it became true before")
     p.set_defaults(run=cmd_replay)
 
     p = commands.add_parser("send", parents=[common], help="send one command of a wired domain",
@@ -329,6 +375,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("payload", nargs="?", default="{}", help="its fields as a JSON object (default: {})")
     p.add_argument("--user", default="cli", help="the user id that goes into the events' metadata (default: cli)")
     p.set_defaults(run=cmd_send)
+    p = commands.add_parser("scan", parents=[common], help="every stream where a condition on its state ever held",
+                            description="Scan every history of a stream type for a condition on the state "
+                                        '(e.g. "total > 300 and len(items) >= 3"): each stream where it ever held, '
+                                        "the first version, the event that made it true and its times.")
+    p.add_argument("condition", help="the condition, in quotes")
+    p.add_argument("--type", help="the stream type (default: every type)")
+    p.add_argument("--by-day", action="store_true", help="print how many streams first met it on each day instead")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(run=cmd_scan)
 
     p = commands.add_parser("query", parents=[common], help="run one read-only SQL query",
                             description="Run one read-only SELECT on the store (the SQL of the temporal queries "

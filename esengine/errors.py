@@ -107,6 +107,18 @@ def plain_message(item: dict, description: str | None = None) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
+class ConditionError(ValidationError):
+    """A condition on a stream's state (``total < 0``) that could not be read; ``position`` is where (0-based)."""
+
+    def __init__(self, message: str, text: str, position: int):
+        self.text, self.position = text, position
+        shown = text if len(text) <= 120 else text[:120] + "..."
+        pointer = f"\n  {shown}\n  {' ' * min(position, len(shown))}^" if text else ""
+        super().__init__(f"The condition could not be read at position {position + 1}: {message}.{pointer}",
+                         {"condition": f"at position {position + 1}: {message}"},
+                         summary="The condition could not be read")
+
+
 class NotFound(EsEngineError):
     """A stream, event, projection or other named thing does not exist."""
 

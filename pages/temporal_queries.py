@@ -11,6 +11,7 @@ from ui.feedback import plain_errors
 from ui.temporal_views import (TABS, console_chart, last_event_chart, moment_input, question_params, result_table,
                                tab_param)
 from ui.navigation import stay_on_the_router
+from ui.scan_views import impact_section, scan_section
 from ui.url_state import publish, restore
 
 S = st.session_state
@@ -39,7 +40,7 @@ with plain_errors():
     every_param = [tab_param(), *(p for params in questions.values() for p in params)]
     if restore(every_param, "temporal_url_seen") and st.query_params.get("q") in TABS:
         S["temporal_linked_tab"] = st.query_params["q"]
-    as_of_tab, between_tab, field_tab, sql_tab = st.tabs(list(TABS.values()), key="temporal_tab", on_change="rerun")
+    as_of_tab, between_tab, field_tab, scan_tab, sql_tab = st.tabs(list(TABS.values()), key="temporal_tab", on_change="rerun")
 
 with as_of_tab, plain_errors():
     st.markdown("The state of every stream of a type **as it was** at a moment: its events up to then, folded.")
@@ -110,11 +111,17 @@ with field_tab, plain_errors():
         else:
             result_table(history, "temporal_field_table", "field-history.csv")
 
+with scan_tab, plain_errors():
+    scan_section(engine, types, asked_by_link("scan"))
+    impact_section(engine, types)
+
 with sql_tab, plain_errors():
     st.markdown("Read-only SQL (DuckDB) over the view **`events`** (`position, event_id, stream_id, stream_type, "
                 "version, event_type, schema_version, data, metadata, occurred_at, recorded_at`; `data` and "
                 "`metadata` are JSON: `data->>'total'`), the `command_log` and the read-model tables "
-                "(`rm_<projection>_v<N>_<table>`; `SHOW TABLES` lists them). Nothing can be changed from here, "
+                "(`rm_<projection>_v<N>_<table>`; `SHOW TABLES` lists them) and **`streams`** (every stream's state). "
+                "A table **as it was**: `FROM orders FOR VALID_TIME AS OF '2026-03-01'` (what had happened by then) or "
+                "`FOR SYSTEM_TIME AS OF` (what the store had recorded by then). Nothing can be changed from here, "
                 "and a query is stopped after 10 seconds.")
     example = st.selectbox("Start from an example", ["(type your own)", *EXAMPLES], key="temporal_sql_example")
     if example != S.get("temporal_sql_example_seen"):

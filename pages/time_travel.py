@@ -19,15 +19,23 @@ st.caption("An event-sourced stream has no stored state: its state is the fold o
 
 
 def link_target() -> tuple[str | None, str | None, str | None]:
-    """The view a deep link asks for, applied once per distinct link (the page rewrites the URL as you move)."""
+    """The view a deep link asks for, applied once per distinct link (the page rewrites the URL as you move).
+
+    ``until=<condition>`` fills the breakpoint; with ``run=next|previous``, or without a version or moment, the
+    cursor runs from the version (default 0) to where the condition becomes true."""
     p = st.query_params
-    wanted = (p.get("stream"), p.get("version"), p.get("at"))
+    wanted = (p.get("stream"), p.get("version"), p.get("at"), p.get("until"), p.get("run"))
     # the URL this page wrote last, or an older one the browser sent back with a rerun: not a link to follow
     if wanted == S.get("tt_link") or wanted in S.get("tt_written", ()) or not wanted[0]:
         return None, None, None
     S["tt_link"] = wanted
     S["tt_stream"], S["tt_search"], S["tt_type"] = wanted[0], "", ANY
-    return wanted
+    stream, version, at, until, run = wanted
+    if until:
+        S["tt_until"], S["tt_stop"] = until, None
+        if run in views.RUNS or (version is None and at is None):
+            S["tt_run"], version = run or "next", version if version is not None or at else "0"
+    return stream, version, at
 
 
 def move(to: int | None = None, by: int = 0) -> None:
@@ -88,6 +96,8 @@ PLAYING = bool(S.get("tt_playing"))  # the fragment's timer is set when the whol
 def viewer() -> None:
     """Everything that follows the cursor; a fragment, so a step (or play) redraws only this part."""
     engine, tl, latest = get_engine(), S.tt_timeline, S.tt_latest
+    with plain_errors():
+        views.run_breakpoint(engine, tl.stream_id)  # before the slider, which shows the cursor it moves
     if bool(S.get("tt_playing")) != PLAYING:  # Play or Pause was pressed: rerun the page to start or stop the timer
         st.rerun(scope="app")
     if S.get("tt_playing"):
@@ -117,11 +127,14 @@ def viewer() -> None:
     b[4].button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
                 key="tt_play", on_click=toggle_play, width="stretch", help="Step forward one event every 0.8 s")
     compare_on = b[5].toggle("Compare with…", key="tt_compare_on", help="Diff against any version, not the previous")
+    views.breakpoint_bar()
 
     with plain_errors():
         cursor = S.tt_cursor
-        st.query_params.from_dict({"stream": tl.stream_id, "version": str(cursor)})
-        S.tt_link = (tl.stream_id, str(cursor), None)
+        until = (S.get("tt_until") or "").strip() or None
+        st.query_params.from_dict({k: v for k, v in {"stream": tl.stream_id, "version": str(cursor),
+                                                     "until": until}.items() if v})
+        S.tt_link = (tl.stream_id, str(cursor), None, until, None)
         S.tt_written = [*S.get("tt_written", [])[-99:], S.tt_link]
         compare = st.slider("Compared version", 0, latest, max(cursor - 1, 0), key="tt_compare") if compare_on \
             else max(cursor - 1, 0)

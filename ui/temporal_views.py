@@ -15,7 +15,7 @@ from ui.url_state import Param
 SHOWN_ROWS = 1000
 # the tabs of the page, by their name in the URL (``?q=sql``)
 TABS = {"as_of": "As of a moment", "between": "Between two moments", "field": "History of a field",
-        "sql": "SQL console"}
+        "scan": "Scan every history", "sql": "SQL console"}
 
 
 def tab_param() -> Param:
@@ -43,6 +43,7 @@ def question_params(store, types: list[str], first, last) -> dict[str, list[Para
         "field": [Param.choice("field_type", "temporal_field_type", types), Param("stream", "temporal_field_stream"),
                   Param.listed("fields", "temporal_field_names", fields_of(store, field_type)),
                   Param("every_event", "temporal_field_changes", lambda t: t != "1", lambda on: "" if on else "1")],
+        "scan": [Param.choice("scan_type", "temporal_scan_type", types), Param("condition", "temporal_scan_condition")],
         "sql": [Param("sql", "temporal_sql_text")],
     }
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from esengine.core.events import StoredEvent
 from esengine.timetravel import FieldChange, what_if
+from esengine.timetravel.breakpoints import run_until
 from esengine.timetravel.timeline import Timeline, timeline
 from ui.event_views import link
 from ui.formatting import local_and_utc
@@ -192,3 +193,43 @@ def state_origin(state) -> str:
     start = (f"snapshot at v{state.snapshot_version} + {state.version - state.snapshot_version} events"
              if state.snapshot_version else "folded from the first event")
     return start + (", generic fold: the merge of the events' data" if state.fold == "generic" else "")
+
+
+RUNS = {"previous": ("Run back until true", "skip_previous"),
+        "next": ("Run forward until true", "skip_next")}  # no "Next": the step buttons are named so
+CONDITION_HELP = ("A condition on the state shown below, e.g. `total < 0`, `status == \"shipped\" and paid_amount < "
+                  "total`, `len(items) > 2`, `customer.address.city == \"Köln\"`. Compare with == != < <= > >=; "
+                  "combine with and, or, not and parentheses; values are numbers, \"text\", true, false and null.")
+
+
+def _ask_run(direction: str) -> None:
+    st.session_state["tt_run"] = direction
+
+
+def breakpoint_bar() -> None:
+    """The breakpoint: a condition and two buttons that run the cursor to where it becomes true."""
+    S = st.session_state
+    c = st.columns([4, 2, 2], vertical_alignment="bottom")
+    c[0].text_input("Run until (a condition on the state)", key="tt_until", help=CONDITION_HELP,
+                    placeholder='status == "shipped" and paid_amount < total')
+    for col, (direction, (label, icon)) in zip(c[1:], RUNS.items()):
+        col.button(label, icon=f":material/{icon}:", key=f"tt_run_{direction}", on_click=_ask_run, args=(direction,),
+                   disabled=not (S.get("tt_until") or "").strip(), width="stretch",
+                   help=f"Move the cursor to the {'last' if direction == 'previous' else 'next'} version where the "
+                        "condition becomes true (holds there, and did not at the version before)")
+    if S.get("tt_stop"):
+        found, sentence = S["tt_stop"]
+        (st.success if found else st.info)(sentence)
+
+
+def run_breakpoint(engine, stream_id: str) -> None:
+    """Carry out a run asked for by a button or a link: the cursor moves to where the condition becomes true."""
+    S = st.session_state
+    direction = S.pop("tt_run", None)
+    if direction not in RUNS or not (S.get("tt_until") or "").strip():
+        return
+    S.pop("tt_stop", None)
+    stop = run_until(engine, stream_id, S.tt_until, S.tt_cursor, direction)
+    S["tt_stop"] = (stop.found, stop.describe())
+    if stop.found:
+        S.tt_cursor = stop.version

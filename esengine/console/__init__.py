@@ -10,10 +10,14 @@ and in bytes. The same function serves the Temporal queries page and ``python -m
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+from functools import partial
+
 import pandas as pd
 import pyarrow as pa
 from pyarrow import ipc
 
+from esengine.console.as_of import STREAMS, AsOf, Rewritten, build, check_tables, rewrite
 from esengine.console.checks import check_query, checked, first_line
 from esengine.console.sandbox import Answer, Stopped, sandbox_for
 from esengine.errors import QueryRejected
@@ -26,6 +30,7 @@ MEMORY_MB = 1024
 """The memory a console query may use (its worker process's private memory), in MB."""
 _OUT_OF_MEMORY = ("OutOfMemoryException", "MemoryError")
 
+_A_MONTH_AGO = (date.today() - timedelta(days=30)).isoformat()  # inside the demo's 90 days, whenever it was made
 EXAMPLES: dict[str, str] = {
     "Events per type": "SELECT event_type, count(*) AS events\nFROM events\nGROUP BY event_type\nORDER BY events DESC",
     "Events per day": ("SELECT date_trunc('day', occurred_at) AS day, count(*) AS events\nFROM events\n"
@@ -49,6 +54,12 @@ EXAMPLES: dict[str, str] = {
     "Commands refused, by reason": (
         "SELECT command_type, error_kind, count(*) AS refused\nFROM command_log\n"
         "WHERE outcome = 'refused'\nGROUP BY ALL\nORDER BY refused DESC"),
+    "Orders as they were, joined with every stream's state then (AS OF)": (
+        "-- FOR VALID_TIME AS OF: what had happened by then; FOR SYSTEM_TIME AS OF: what the store had recorded\n"
+        "SELECT o.status, count(*) AS orders, round(avg((s.state->>'total')::DOUBLE), 2) AS average_total\n"
+        f"FROM orders FOR VALID_TIME AS OF '{_A_MONTH_AGO}' AS o\n"
+        f"JOIN streams FOR VALID_TIME AS OF '{_A_MONTH_AGO}' AS s ON s.stream_id = o.id\n"
+        "GROUP BY o.status\nORDER BY orders DESC"),
     "Tables you can query": "SHOW TABLES",
 }
 """Example queries for the questions the Temporal queries page answers (name -> SQL)."""
@@ -65,10 +76,13 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
     SELECT, calls a forbidden function, fails, needs more than ``memory_mb`` MB, or runs longer than
     ``timeout_s`` seconds; the store is unchanged in every case, and so is the app's memory.
     """
-    query = checked(sql)
+    rewritten = rewrite(sql)  # FOR SYSTEM_TIME / VALID_TIME AS OF: refused here when malformed, before anything
+    query = checked(rewritten.sql)
+    check_tables(engine, rewritten)
     box = sandbox_for(engine)
-    request = {"sql": query.text, "tables": box.tables.files(set(query.tables)),
-               "max_rows": max_rows, "max_bytes": max_bytes}
+    files = box.tables.files(set(query.tables))
+    files.update(_as_of_files(engine, box, rewritten, query.tables - set(files)))
+    request = {"sql": query.text, "tables": files, "max_rows": max_rows, "max_bytes": max_bytes}
     try:
         worker = box.worker(memory_mb)
     except (Stopped, OSError) as e:
@@ -90,6 +104,17 @@ def run_query(engine, sql: str, max_rows: int = 10_000, timeout_s: float = 10.0,
         raise _peak(e, answer.header["peak_kb"]) from None
     frame.attrs["peak_memory_mb"] = answer.header["peak_kb"] / 1024
     return frame
+
+
+def _as_of_files(engine, box, rewritten: Rewritten, unknown: frozenset[str] | set[str]) -> dict[str, list[str]]:
+    """The files of the query's as-of relations, and of ``streams`` (every stream as of now) when the query names
+    it bare (``unknown``: the names it reads that are no table of the store)."""
+    wanted = [a for a in rewritten.as_of if a.table != "events"]
+    if STREAMS in unknown:
+        wanted.append(AsOf(STREAMS, "recorded_at", None))
+    mark = engine.store.last_position()
+    return {(STREAMS if a.moment is None else a.relation): box.tables.derived(a.relation, mark, partial(build, engine, a))
+            for a in wanted}
 
 
 def _peak(error: QueryRejected, peak_kb: int) -> QueryRejected:

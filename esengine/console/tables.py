@@ -14,6 +14,7 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ _COLUMNS = """SELECT table_name, list((column_name, data_type) ORDER BY column_i
               FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'
               GROUP BY table_name"""
 _MAX_FILES = 8
+_MAX_DERIVED = 16
 _RETIRED_KEPT_S = 60.0
 _KEPT_TYPES = ("UUID", "JSON")  # the types the Arrow round trip would turn into strings
 
@@ -50,6 +52,27 @@ class TableFiles:
         self._lock = threading.Lock()
         self._numbers = itertools.count()
         self._retired: list[tuple[float, str]] = []
+        self._derived: dict[str, _Table] = {}  # tables the engine builds (as-of relations), newest last
+
+    def derived(self, name: str, mark: object, build: Callable[[], pa.Table]) -> list[str]:
+        """The file of a table the engine derives (a table as of a moment), built again only when ``mark`` (the
+        store's last position) moved; the least recently used beyond ``_MAX_DERIVED`` are let go."""
+        with self._lock:
+            kept = self._derived.pop(name, None)
+            if kept is not None and kept.mark == mark:
+                self._derived[name] = kept
+                return list(kept.paths)
+        table = build()  # outside the lock: other queries go on meanwhile
+        path = str(self._directory / f"t{next(self._numbers)}.arrow")
+        with ipc.new_file(path, table.schema) as writer:
+            writer.write_table(table)
+        with self._lock:
+            if kept is not None:
+                self._retire(kept.paths)
+            self._derived[name] = _Table((), [path], mark)
+            while len(self._derived) > _MAX_DERIVED:
+                self._retire(self._derived.pop(next(iter(self._derived))).paths)
+        return [path]
 
     def files(self, names: set[str] | None) -> dict[str, list[str]]:
         """Every table's files, with current data for the tables in ``names`` (all when None)."""

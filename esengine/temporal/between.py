@@ -10,7 +10,7 @@ import pandas as pd
 from esengine.core.events import as_utc_naive
 from esengine.errors import EsEngineError, ValidationError
 from esengine.store.event_store import EventStore
-from esengine.temporal.as_of import _time_column, of_type, query_frame
+from esengine.temporal.clocks import _time_column, of_type, query_frame
 
 _WINDOW_SQL = """
 SELECT stream_id, any_value(stream_type) AS stream_type,

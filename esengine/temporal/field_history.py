@@ -9,7 +9,7 @@ import pandas as pd
 from esengine.errors import EsEngineError, ValidationError
 from esengine.store.event_store import EventStore
 from esengine.store.filters import EventFilter
-from esengine.temporal.as_of import query_frame
+from esengine.temporal.clocks import query_frame
 
 _HISTORY_SQL = """
 SELECT position, stream_id, stream_type, version, event_type, occurred_at, value,

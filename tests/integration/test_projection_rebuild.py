@@ -10,7 +10,7 @@ from esengine import Engine
 from esengine.domains.orders import commands as c
 from esengine.errors import EsEngineError
 from esengine.temporal import read_model_as_of
-from esengine.temporal.as_of import _read_model_built_in_sql
+from esengine.temporal.read_model_as_of import _read_model_built_in_sql
 
 
 def rows_differ(cur, left: str, right: str) -> int:

@@ -247,7 +247,7 @@ def test_the_table_is_kept_in_stream_order_for_sorted_results(engine, monkeypatc
     """The set-based build stores rows by (stream, version); rows appended since stay at the end (results are
     still sorted: a few rows put in place, many sorted), until enough of them make a catch-up sort the table."""
     from esengine.projections import stream_states
-    from esengine.temporal import as_of
+    from esengine.temporal import states_table as as_of
     monkeypatch.setattr(stream_states, "RESORT_MIN_ROWS", 45)
     in_order = lambda keys: keys == sorted(keys, key=lambda k: (k.split("#")[0], int(k.split("#")[1])))  # noqa: E731
     _append_round(engine, 30, 0)

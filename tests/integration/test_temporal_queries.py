@@ -11,7 +11,8 @@ from esengine.core.events import NewEvent
 from esengine.errors import NotFound, ValidationError
 from esengine.store.writer import ANY_VERSION
 from esengine.temporal import changes_between, field_history, read_model_as_of, streams_as_of
-from esengine.temporal.as_of import _read_model_built_in_sql, expand_states
+from esengine.temporal.as_of import expand_states
+from esengine.temporal.read_model_as_of import _read_model_built_in_sql
 from esengine.timetravel.generic_fold import fold_data
 
 T0 = datetime(2026, 1, 1)
