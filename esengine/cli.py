@@ -375,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("payload", nargs="?", default="{}", help="its fields as a JSON object (default: {})")
     p.add_argument("--user", default="cli", help="the user id that goes into the events' metadata (default: cli)")
     p.set_defaults(run=cmd_send)
+
     p = commands.add_parser("scan", parents=[common], help="every stream where a condition on its state ever held",
                             description="Scan every history of a stream type for a condition on the state "
                                         '(e.g. "total > 300 and len(items) >= 3"): each stream where it ever held, '
