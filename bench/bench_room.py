@@ -504,6 +504,9 @@ async def run(args) -> None:
           f"database copy {db}")
     app, base = start_streamlit(ROOT / "app.py", ROOT, dict(os.environ, ESENGINE_DB=str(db)), work / "app.log", args.option)
     bare, bare_base = start_streamlit(work / "bare.py", work, dict(os.environ), work / "bare.log", args.option)
+    if args.driver_nice:  # Playwright's node and Chromium start after this and inherit it; the servers do not
+        os.setpriority(os.PRIO_PROCESS, 0, args.driver_nice)
+        print(f"driver (this process, Playwright, Chromium) at nice {args.driver_nice}; the servers at nice 0")
     try:
         async with async_playwright() as pw:
             bare_meter = Meter(bare.pid, {app.pid, bare.pid})
@@ -532,6 +535,9 @@ def main() -> None:
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
     parser.add_argument("--option", action="append", default=[], metavar="--SECTION.NAME=VALUE",
                         help="a streamlit option for both servers, e.g. --option=--runner.postScriptGC=false")
+    parser.add_argument("--driver-nice", type=int, default=0, metavar="N",
+                        help="run the browsers at this niceness (e.g. 19), so that on one machine they take only the "
+                             "CPU the server leaves, as participants' own machines would")
     parser.add_argument("--profile", metavar="DIR", help="record the server with py-spy in each sequential phase "
                         "(collapsed stacks, one file per phase; summarise with bench/profile_summary.py)")
     asyncio.run(run(parser.parse_args()))
