@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.conftest import wait_for_app
@@ -41,13 +42,13 @@ def pick(page, label: str, search: str | None = None) -> str:
             page.keyboard.type(search)
         try:
             expect(option).to_be_visible(timeout=15_000)
+            text = option.inner_text(timeout=5_000)
+            option.click(timeout=5_000)
             break
-        except AssertionError:
+        except (AssertionError, PlaywrightTimeoutError):
             if attempt == 2:
                 raise
             page.keyboard.press("Escape")
-    text = option.inner_text()
-    option.click()
     settle(page)
     return text
 

@@ -194,7 +194,7 @@ def _disordered(engine, scratch: str | None = None) -> list[str]:
     return [sid for (sid,) in engine.store.cursor().execute(f'SELECT stream_id FROM "{table}" ORDER BY 1').fetchall()]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), events=st.integers(1, 30), catch_ups=st.integers(0, 4))
 def test_random_histories_with_times_out_of_order(seed, events, catch_ups):
     """Streams whose events are timed out of version order, caught up now and then (the first catch-up builds
