@@ -19,14 +19,12 @@ beside ``streams_as_of(store, T)`` itself, T the 70% quantile of occurred_at.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import bulk_database
 
 from esengine import Engine
-from esengine.demo import generate_bulk
 from esengine.projections.stream_states import StreamStatesProjection
 from esengine.console import run_query
 from esengine.scans import scan
@@ -52,14 +50,7 @@ CONDITIONS = {  # the condition language -> the same by hand in DuckDB's JSON op
 
 
 def database(events: int) -> Path:
-    path = Path(f"/tmp/esengine-bench-scan-{events}.duckdb")
-    if not path.exists():
-        print(f"building {events:,} events into {path} (once) ...", flush=True)
-        started = time.perf_counter()
-        with Engine(path, domains=()) as engine:
-            generate_bulk(engine, events=events)
-        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    return bulk_database("scan", events)
 
 
 def main() -> None:

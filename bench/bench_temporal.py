@@ -32,10 +32,11 @@ from pathlib import Path
 
 import duckdb
 
+from common import bulk_database
+
 from esengine import Engine
 from esengine.core.events import NewEvent
 from esengine.projections.stream_states import NAME as STATES, StreamStatesProjection, sorted_rows
-from esengine.demo import generate_bulk
 from esengine.temporal import read_model_as_of, stream_heads_as_of, streams_as_of
 
 BASELINE = ("SELECT * FROM events WHERE occurred_at <= ? "
@@ -46,14 +47,7 @@ NAMES = ("heads", "states", "unsorted", "fold")
 
 
 def database(events: int) -> Path:
-    path = Path(f"/tmp/esengine-bench-temporal-{events}.duckdb")
-    if not path.exists():
-        print(f"building {events:,} events into {path} (once) ...", flush=True)
-        started = time.perf_counter()
-        with Engine(path, domains=()) as engine:
-            generate_bulk(engine, events=events, catch_up=False)
-        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+    return bulk_database("temporal", events, catch_up=False)
 
 
 def states_checkpoint(path: Path) -> int:

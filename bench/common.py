@@ -4,6 +4,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -21,3 +22,18 @@ def report(name: str, ours: float, raw: float, unit: str, higher_is_better: bool
     ratio = (ours / raw) if raw else float("nan")
     note = "of raw" if higher_is_better else "x raw time"
     print(f"{name:<52} {ours:>14,.1f} {unit:<10} raw DuckDB {raw:>14,.1f} {unit:<10} ratio {ratio:6.2f} {note}")
+
+
+def bulk_database(name: str, events: int, catch_up: bool = True) -> Path:
+    """``/tmp/esengine-bench-<name>-<events>.duckdb``: a bulk order history (``generate_bulk``), built once and
+    reused by later runs; ``catch_up=False`` leaves its asynchronous read models unbuilt."""
+    from esengine import Engine
+    from esengine.demo import generate_bulk
+    path = Path(f"/tmp/esengine-bench-{name}-{events}.duckdb")
+    if not path.exists():
+        print(f"building {events:,} events into {path} (once) ...", flush=True)
+        started = time.perf_counter()
+        with Engine(path, domains=()) as engine:
+            generate_bulk(engine, events=events, catch_up=catch_up)
+        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    return path

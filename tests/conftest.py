@@ -63,16 +63,24 @@ def demo_engine(demo_copy):
         yield e
 
 
+def app_on(db: Path, monkeypatch, **env: str):
+    """For AppTest: point the app at ``db`` (``env`` added to the environment) with fresh engine and data caches,
+    cleared again afterwards (use with ``yield from`` in a fixture)."""
+    import streamlit as st
+    monkeypatch.setenv("ESENGINE_DB", str(db))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield db
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @pytest.fixture
 def app_env(demo_copy, monkeypatch):
     """For AppTest: point the app at a private demo copy, with a fresh engine cache."""
-    import streamlit as st
-    monkeypatch.setenv("ESENGINE_DB", str(demo_copy))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield demo_copy
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    yield from app_on(demo_copy, monkeypatch)
 
 
 def _free_port() -> int:

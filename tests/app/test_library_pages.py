@@ -1,11 +1,10 @@
 """The library domain alone in the app (ESENGINE_DOMAINS=library): every page opens without an error, the
 Commands page offers its forms with pickers, time travel folds and checks its streams, Projections lists it."""
 import pytest
-import streamlit as st
 
 from esengine import Engine
 from esengine.demo import create_demo_database
-from tests.conftest import DEMO_END, app_test
+from tests.conftest import DEMO_END, app_on, app_test
 from ui.navigation import PAGES
 
 
@@ -14,12 +13,7 @@ def library_app(tmp_path, monkeypatch):
     monkeypatch.setenv("ESENGINE_DOMAINS", "library")
     path = tmp_path / "library.duckdb"
     create_demo_database(path, events=600, end=DEMO_END)
-    monkeypatch.setenv("ESENGINE_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    yield from app_on(path, monkeypatch)
 
 
 def texts(at) -> str:

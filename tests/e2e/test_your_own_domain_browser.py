@@ -11,7 +11,7 @@ from esengine import Engine
 from tests.conftest import serve_app
 from tests.e2e.test_commands_workshop_journeys import (choose_command, diagram, open_commands, pick, press_send,
                                                        send)
-from tests.fixtures.guide_domain import write_guide_domain
+from tests.fixtures.guide_domain import guide_domain_on_path
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=60_000)
@@ -19,10 +19,7 @@ expect.set_options(timeout=60_000)
 
 @pytest.fixture
 def helpdesk_server(tmp_path, monkeypatch):
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    name = write_guide_domain(folder)
-    monkeypatch.syspath_prepend(str(folder))
+    name, folder = guide_domain_on_path(tmp_path, monkeypatch)
     db = tmp_path / "desk.duckdb"
     with Engine(db, domains=(name,)) as engine:
         engine.write_demo(events=60)

@@ -12,16 +12,12 @@ from esengine import DomainRuleViolation, Engine, NewEvent, UnknownDomain
 from esengine.cli import main
 from esengine.forms import engine_forms, reference_options
 from esengine.timetravel import state_at, what_if
-from tests.fixtures.guide_domain import write_guide_domain
+from tests.fixtures.guide_domain import guide_domain_on_path
 
 
 @pytest.fixture
 def helpdesk(tmp_path, monkeypatch):
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    name = write_guide_domain(folder)
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.delitem(sys.modules, name, raising=False)
+    name, folder = guide_domain_on_path(tmp_path, monkeypatch)
     yield name, folder
     sys.modules.pop(name, None)
 
