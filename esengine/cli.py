@@ -129,9 +129,9 @@ def cmd_import(args, out: TextIO, progress: Progress) -> int:
 
 
 def _remove_new_database(path: Path) -> None:
-    """Remove a database file the refused import created (and its write-ahead log and lock file)."""
+    """Remove a database file the refused import created (and its write-ahead log, journal and lock file)."""
     lock = Path(os.path.realpath(path) + ".lock")
-    for leftover in (path, Path(str(path) + ".wal"), lock):
+    for leftover in (path, Path(str(path) + ".wal"), Path(str(path) + ".journal"), lock):
         leftover.unlink(missing_ok=True)
 
 

@@ -130,7 +130,7 @@ class Sandbox:
 
     def __init__(self, engine, threads: int):
         self.directory = Path(tempfile.mkdtemp(prefix="esengine-console-"))
-        self.tables = TableFiles(engine.connection, self.directory)
+        self.tables = TableFiles(engine.connection, self.directory, engine.writer.drain)
         self._threads = threads
         self._idle: list[Worker] = []
         self._lock = threading.Lock()

@@ -45,8 +45,10 @@ class _Table:
 class TableFiles:
     """Arrow files of the store's tables in ``directory``, one writer at a time."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, directory: Path):
+    def __init__(self, connection: duckdb.DuckDBPyConnection, directory: Path,
+                 drain: Callable[[], None] = lambda: None):
         self._connection = connection
+        self._drain = drain  # waits until the store holds every acknowledged commit
         self._directory = directory
         self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
@@ -76,6 +78,7 @@ class TableFiles:
 
     def files(self, names: set[str] | None) -> dict[str, list[str]]:
         """Every table's files, with current data for the tables in ``names`` (all when None)."""
+        self._drain()
         with self._lock:
             self._sweep()
             cur = self._connection.cursor()

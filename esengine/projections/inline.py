@@ -47,6 +47,19 @@ class InlineProjections:
                 states[(reg.name, version)] = replace(state, position=events[-1].position)
         self._states, self._generation = states, cp.generation()
 
+    def failed(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent], error: BaseException) -> None:
+        """Writing ``events`` through :meth:`apply_in_transaction` failed (and was rolled back) although the events
+        themselves are stored: stop every running inline version before them, with the error, as at a poison
+        event (the Projections page shows it; a rebuild brings the version back)."""
+        self.rolled_back()
+        for (name, version), state in cp.read_all(cur).items():
+            reg = self._registered.get(name)
+            if reg is None or reg.mode != INLINE or state.status != cp.RUNNING:
+                continue
+            cp.update(cur, name, version, status=cp.STOPPED, position=min(state.position, events[0].position - 1),
+                      error=f"Its rows for the events from position {events[0].position} could not be written "
+                            f"({type(error).__name__}: {error}).", error_position=events[0].position)
+
     def rolled_back(self) -> None:
         """The append's transaction failed: what :meth:`apply_in_transaction` remembered is void."""
         self._states = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,20 @@ EVENT_COLUMNS = ("position, CAST(event_id AS VARCHAR) AS event_id, stream_id, st
                  "occurred_at, recorded_at")
 
 
+class ReadCursor:
+    """A DuckDB cursor that drains the writer (see :meth:`GroupCommitWriter.drain`) before every use, so a
+    cursor kept across commits still reads what was acknowledged."""
+
+    __slots__ = ("_cursor", "_drain")
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, drain: Callable[[], None]):
+        self._cursor, self._drain = cursor, drain
+
+    def __getattr__(self, name: str) -> Any:
+        self._drain()
+        return getattr(self._cursor, name)
+
+
 class EventStore:
     """Append events per stream with optimistic concurrency; read them per stream or as one log."""
 
@@ -29,11 +44,12 @@ class EventStore:
         self._local = threading.local()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's own cursor on the store's connection."""
+        """This thread's own cursor on the store's connection. Every use of it first waits until the store
+        holds every commit acknowledged so far (see :meth:`GroupCommitWriter.drain`)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
-            cur = self._local.cursor = self._connection.cursor()
-        return cur
+            cur = self._local.cursor = ReadCursor(self._connection.cursor(), self.writer.drain)
+        return cur  # type: ignore[return-value]
 
     # -- writing ------------------------------------------------------------------------------------
     def append(self, stream_id: str, events: list[NewEvent], expected_version: int,

@@ -10,6 +10,7 @@ import duckdb
 from esengine.store.connection import Database
 from esengine.store.postgres import PostgresWriter, is_url, open_replica, shown
 from esengine.store.schema import migrate
+from esengine.store.journaled_writer import JournaledWriter
 from esengine.store.writer import GroupCommitWriter
 
 
@@ -28,11 +29,16 @@ class OpenStore:
     def start_writer(self) -> GroupCommitWriter:
         """Create the schema if needed, then the writer (called by the engine, whose error handling wraps it)."""
         migrate(self.connection)
-        self.writer = GroupCommitWriter(self.connection)
+        self.writer = JournaledWriter(self.connection, self._database.path)
         return self.writer
 
     def close(self, checkpoint: bool = True) -> None:
-        self._database.close(checkpoint=checkpoint)
+        writer = getattr(self, "writer", None)
+        try:
+            if writer is not None:
+                writer.close()  # what is still journaled goes into DuckDB before the checkpoint
+        finally:
+            self._database.close(checkpoint=checkpoint)
 
 
 class PostgresStore(OpenStore):
@@ -54,7 +60,7 @@ class PostgresStore(OpenStore):
     def close(self, checkpoint: bool = True) -> None:
         try:
             if self.writer is not None:
-                self.writer.close()  # type: ignore[attr-defined]
+                self.writer.close()
         finally:
             self.connection.close()
 

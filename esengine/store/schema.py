@@ -12,7 +12,7 @@ import duckdb
 from esengine.errors import StoreUnavailable
 from esengine.store import chain
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, list[str | Callable[[duckdb.DuckDBPyConnection, int], int]]] = {
     1: [
@@ -66,6 +66,12 @@ _MIGRATIONS: dict[int, list[str | Callable[[duckdb.DuckDBPyConnection, int], int
     2: [
         "ALTER TABLE events ADD COLUMN hash VARCHAR",
         chain.extend,
+    ],
+    # 3: the commit journal: its name (records carry it) and the last record whose rows are in the tables
+    # (esengine.store.journal)
+    3: [
+        "CREATE TABLE journal_applied (journal VARCHAR NOT NULL, seq BIGINT NOT NULL)",
+        "INSERT INTO journal_applied VALUES (CAST(uuid() AS VARCHAR), 0)",
     ],
 }
 

@@ -52,6 +52,10 @@ class TransactionHook(Protocol):
     def rolled_back(self) -> None:
         """The transaction that ``apply_in_transaction`` wrote in was rolled back."""
 
+    def failed(self, cur: duckdb.DuckDBPyConnection, events: list[StoredEvent], error: BaseException) -> None:
+        """``events`` are stored without this hook's writes, which failed with ``error``: record that (e.g. stop
+        the projection at the first of them). Called in a transaction of its own."""
+
 
 @dataclass
 class _Batch:
@@ -139,7 +143,15 @@ class GroupCommitWriter:
         """Run ``work(cursor)`` in its own transaction under the write lock (snapshots, projections)."""
         with self._write_lock:
             self._flush_queue_locked()
+            self.drain()
             return self._in_transaction(work)
+
+    def drain(self) -> None:
+        """Wait until every commit acknowledged so far can be read from DuckDB (a journaled writer applies
+        them behind; see :mod:`esengine.store.journaled_writer`). Here every commit is in DuckDB already."""
+
+    def close(self) -> None:
+        """Stop what the writer runs in the background (nothing here)."""
 
     def current_version(self, stream_id: str) -> int:
         """The stream's version as the writer knows it (0 for a stream with no events)."""
@@ -197,6 +209,7 @@ class GroupCommitWriter:
             return n
         with self._write_lock:
             self._flush_queue_locked()
+            self.drain()
             start = self._next_position
             try:
                 n = self._in_transaction(load)
@@ -213,6 +226,7 @@ class GroupCommitWriter:
         but written when the batch holds ``flush_every`` requests or ends. For generators and imports.
         """
         with self._write_lock:
+            self.drain()
             if not self._heads_complete:  # one scan instead of one lookup per new stream
                 self._heads = {sid: (version, kind) for sid, version, kind in self._cursor.execute(
                     f"SELECT stream_id, {HEAD_SQL} FROM events GROUP BY 1").fetchall()}
@@ -285,7 +299,7 @@ class GroupCommitWriter:
             return
         with self._write_lock:
             self._flush_queue_locked()
-            self._commit(requests)
+            self._commit_directly(requests)
         for r in requests:
             if r.error is not None:
                 raise r.error
@@ -337,6 +351,7 @@ class GroupCommitWriter:
     def _existing_ids(self, ids: list[str]) -> set[str]:
         if not ids:
             return set()
+        self.drain()
         rows = self._cursor.execute(
             "SELECT CAST(event_id AS VARCHAR) FROM events WHERE event_id IN (SELECT unnest(?::UUID[]))",
             [ids]).fetchall()
@@ -358,6 +373,14 @@ class GroupCommitWriter:
         group = self._plan_group(requests, heads, existing, self._next_position, check_ids)
         if group is None:
             return
+        self._store_group(group, heads, check_ids)
+
+    def _commit_directly(self, requests: list[_Request]) -> None:
+        """Commit a large group (a batch) straight into DuckDB, under the write lock."""
+        self._commit(requests)
+
+    def _store_group(self, group: _Group, heads: dict[str, tuple[int, str | None]], check_ids: bool) -> None:
+        """Write a planned group in one DuckDB transaction, then settle it (or retry, or refuse)."""
         try:
             self._in_transaction(lambda cur: self._write(cur, group.accepted, group.events, group.hashes))
         except Exception as e:  # noqa: BLE001 - retried or translated below
@@ -454,6 +477,7 @@ class GroupCommitWriter:
 
     def _resync(self) -> None:
         """After a failed commit, forget what may be stale: someone else may have written."""
+        self.drain()
         self._forget_heads()
         self._next_position, self._last_hash = self._read_tail()
 
@@ -468,37 +492,7 @@ class GroupCommitWriter:
 
     def _write(self, cur: duckdb.DuckDBPyConnection, accepted: list[tuple[_Request, list[AppendResult]]],
                events: list[StoredEvent], hashes: list[str]) -> None:
-        if 0 < len(events) <= SMALL_INSERT:  # one prepared statement beats an Arrow round trip here
-            cur.execute(f"INSERT INTO events ({COLUMNS}) VALUES "
-                        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
-                        [v for e, h in zip(events, hashes)
-                         for v in (e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type,
-                                   e.schema_version, _json(e.data), _json(e.metadata), e.occurred_at,
-                                   e.recorded_at, h)])
-        elif events:
-            table = pa.table({
-                "position": [e.position for e in events], "event_id": [e.event_id for e in events],
-                "stream_id": [e.stream_id for e in events], "stream_type": [e.stream_type for e in events],
-                "version": [e.version for e in events], "event_type": [e.event_type for e in events],
-                "schema_version": [e.schema_version for e in events],
-                "data": [_json(e.data) for e in events], "metadata": [_json(e.metadata) for e in events],
-                "occurred_at": [e.occurred_at for e in events], "recorded_at": [e.recorded_at for e in events],
-                "hash": hashes,
-            }, schema=EVENT_SCHEMA)
-            cur.register("_new_events", table)
-            try:
-                cur.execute(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM _new_events")
-            finally:
-                cur.unregister("_new_events")
-        extra: dict[str, list[dict[str, Any]]] = {}
-        for r, _ in accepted:
-            for name, rows in r.rows.items():
-                extra.setdefault(name, []).extend(rows)
-        for name, rows in extra.items():
-            insert_rows(cur, name, rows)
-        if events:
-            for hook in self.hooks:
-                hook.apply_in_transaction(cur, events)
+        write_group(cur, events, hashes, merged_rows(accepted), self.hooks)
 
     def _in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         cur = self._cursor
@@ -512,6 +506,47 @@ class GroupCommitWriter:
             for hook in self.hooks:
                 getattr(hook, "rolled_back", lambda: None)()
             raise
+
+
+def write_group(cur: duckdb.DuckDBPyConnection, events: list[StoredEvent], hashes: list[str],
+                extra: dict[str, list[dict[str, Any]]], hooks: list[TransactionHook]) -> None:
+    """Insert events (with their hashes) and extra rows, then run the hooks over the events."""
+    if 0 < len(events) <= SMALL_INSERT:  # one prepared statement beats an Arrow round trip here
+        cur.execute(f"INSERT INTO events ({COLUMNS}) VALUES "
+                    + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
+                    [v for e, h in zip(events, hashes)
+                     for v in (e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type,
+                               e.schema_version, _json(e.data), _json(e.metadata), e.occurred_at,
+                               e.recorded_at, h)])
+    elif events:
+        table = pa.table({
+            "position": [e.position for e in events], "event_id": [e.event_id for e in events],
+            "stream_id": [e.stream_id for e in events], "stream_type": [e.stream_type for e in events],
+            "version": [e.version for e in events], "event_type": [e.event_type for e in events],
+            "schema_version": [e.schema_version for e in events],
+            "data": [_json(e.data) for e in events], "metadata": [_json(e.metadata) for e in events],
+            "occurred_at": [e.occurred_at for e in events], "recorded_at": [e.recorded_at for e in events],
+            "hash": hashes,
+        }, schema=EVENT_SCHEMA)
+        cur.register("_new_events", table)
+        try:
+            cur.execute(f"INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM _new_events")
+        finally:
+            cur.unregister("_new_events")
+    for name, rows in extra.items():
+        insert_rows(cur, name, rows)
+    if events:
+        for hook in hooks:
+            hook.apply_in_transaction(cur, events)
+
+
+def merged_rows(accepted: list[tuple[_Request, list[AppendResult]]]) -> dict[str, list[dict[str, Any]]]:
+    """The extra rows of a group's requests, table by table."""
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for r, _ in accepted:
+        for name, rows in r.rows.items():
+            extra.setdefault(name, []).extend(rows)
+    return extra
 
 
 def _refuse_mismatch(a: StreamAppend, actual: int, kind: str | None, check_version: bool = True) -> None:

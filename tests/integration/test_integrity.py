@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esengine.errors import DomainRuleViolation, EsEngineError, ValidationError, WrongStreamType
+from esengine.errors import DomainRuleViolation, StoreUnavailable, ValidationError, WrongStreamType
 from esengine.store import chain
 from esengine.store.verify import verify_store
 
@@ -167,18 +168,47 @@ def test_a_refused_command_is_one_commit_of_its_log_row_only(shop):
 
 
 def test_a_failed_commit_writes_neither_events_nor_log_row(shop, monkeypatch):
+    """The commit is the journal's write: when the disk refuses it, the command fails plainly, nothing of it is
+    written anywhere (the journal is cut back), and the next command is stored as usual."""
+    engine, ids = shop
+    before, journal_size = _counts(engine), engine.writer.journal.size
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("esengine.store.journal.os.fdatasync", disk_full)
+    with pytest.raises(StoreUnavailable, match="No space left on device.*Nothing was written"):
+        engine.commands.submit("ConfirmOrder", {"order_id": ids["order"]})
+    assert engine.writer.journal.size == journal_size == engine.writer.journal.path.stat().st_size
+    monkeypatch.undo()
+    assert _counts(engine) == before
+    assert engine.repository("order").load(ids["order"]).state.status == "pending"
+    engine.commands.submit("ConfirmOrder", {"order_id": ids["order"]})
+    assert _counts(engine)[:2] == (before[0] + 1, before[1] + 1)
+
+
+def test_read_model_rows_that_cannot_be_written_stop_the_inline_projections_and_keep_the_command(shop, monkeypatch):
+    """An inline projection's rows that DuckDB refuses do not lose an acknowledged command: its events and log
+    row are stored, and every inline projection stops at its first event with the error, as at a poison event
+    (the Projections page shows it; a rebuild brings it back)."""
     engine, ids = shop
     before = _counts(engine)
 
-    def broken(cur, events):
-        raise RuntimeError("disk full")
-    hook = type("Broken", (), {"apply_in_transaction": staticmethod(broken)})()
-    engine.writer.hooks.append(hook)
-    with pytest.raises(EsEngineError, match="disk full"):
-        engine.commands.submit("ConfirmOrder", {"order_id": ids["order"]})
-    engine.writer.hooks.remove(hook)
-    events, accepted, _ = _counts(engine)
-    assert (events, accepted) == before[:2]
+    def refused(*args, **kwargs):
+        raise duckdb.ConversionException("Could not convert string 'x' to DOUBLE")
+    monkeypatch.setattr("esengine.projections.base._store", refused)
+    result = engine.commands.submit("ConfirmOrder", {"order_id": ids["order"]})
+    engine.writer.drain()
+    monkeypatch.undo()
+    assert _counts(engine)[:2] == (before[0] + 1, before[1] + 1)
+    assert engine.repository("order").load(ids["order"]).state.status == "confirmed"
+    status = engine.projections.status()
+    inline = status[(status["mode"] == "inline") & status["live"]]  # the versions that were running
+    assert len(inline) > 0 and set(inline["status"]) == {"stopped"}
+    position = result.events[0].position
+    assert set(inline["error_position"]) == {position} and set(inline["checkpoint"]) == {position - 1}
+    assert all("Could not convert string 'x' to DOUBLE" in e for e in inline["error"])
+    engine.commands.submit("CancelOrder", {"order_id": ids["order"], "reason": "changed my mind"})
+    assert _counts(engine)[:2] == (before[0] + 2, before[1] + 2)  # the store goes on
 
 
 def test_verify_finds_a_foreign_event_written_behind_the_engines_back(shop):
