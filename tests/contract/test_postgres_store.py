@@ -136,3 +136,26 @@ def test_the_app_names_a_postgresql_store_by_url_and_gives_a_new_one_the_demo(pg
         assert engine.store.last_position() == _events_on_server(pg_url)
     finally:
         room.close()
+
+
+def test_an_aggregate_cached_by_one_instance_is_not_served_stale_after_another_process_moved_it(pg_url):
+    """Instance A keeps the product's latest state in memory; another process (the CLI) reprices it. A's next
+    load and command see the other's price at once, without waiting for a notification."""
+    import subprocess
+    import sys
+    with Engine(pg_url, domains=("orders",)) as engine:
+        if engine.writer._listener is not None:
+            engine.writer._listener.stop()  # A learns of the other's commit only by asking (head pulls)
+            engine.writer._listener = None
+        product = engine.commands.submit("AddProduct", {"name": "Tea", "price": 4.0}).value
+        assert engine.repository("product").load(product).version == 1  # now kept in memory
+        done = subprocess.run([sys.executable, "-m", "esengine", "send", "ChangeProductPrice",
+                               json.dumps({"product_id": product, "new_price": 6.5}), "--db", pg_url],
+                              check=False, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr + done.stdout
+        loaded = engine.repository("product").load(product)
+        assert (loaded.version, float(loaded.state.price)) == (2, 6.5)
+        with pytest.raises(Exception, match="already 6.50"):
+            engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": 6.5})
+        engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": 7.0})
+        assert engine.repository("product").load(product).version == 3
