@@ -126,8 +126,8 @@ class EventStore:
     def read_arrow(self, where: EventFilter | None = None) -> pa.Table:
         """All matching events as Arrow, in position order (for exports and bulk work)."""
         clause, params = (where or EventFilter()).where()
-        return self.cursor().execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE {clause} ORDER BY position", params).to_arrow_table()
+        return self.cursor().sql(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE {clause} ORDER BY position", params=params).to_arrow_table()
 
     def count(self, where: EventFilter | None = None) -> int:
         clause, params = (where or EventFilter()).where()
