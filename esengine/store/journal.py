@@ -153,6 +153,8 @@ class Journal:
     def append(self, seq: int, payload: bytes) -> None:
         """Write record number ``seq`` and make it durable; on failure the file is cut back to where it was."""
         with self._lock:
+            if self._fd < 0:
+                raise OSError(9, "the journal is closed (the database was closed)")
             before = self.size
             record = frame(payload)
             try:
@@ -172,7 +174,7 @@ class Journal:
     def reset(self, applied_seq: int) -> bool:
         """Empty the file if its last record is ``applied_seq`` (so every record in it is in DuckDB)."""
         with self._lock:
-            if self.size == 0 or self.last_seq != applied_seq:
+            if self._fd < 0 or self.size == 0 or self.last_seq != applied_seq:
                 return False
             os.ftruncate(self._fd, 0)
             os.fdatasync(self._fd)

@@ -133,6 +133,7 @@ class JournaledWriter(GroupCommitWriter):
         self._failure: StoreUnavailable | None = None
         self._stopping = False
         self._direct = False  # this commit goes straight into DuckDB (a batch)
+        self._closed = False
         self._journaling = _OPEN.add(self._key, self)  # False while another engine of this process writes the file
         try:
             self._name, self._applied_seq = recover(connection, self.journal)
@@ -176,7 +177,11 @@ class JournaledWriter(GroupCommitWriter):
             self._journaling = False
 
     def close(self) -> None:
-        """Write what is still journaled into DuckDB, stop the applier, and remove the (then empty) journal."""
+        """Write what is still journaled into DuckDB, stop the applier, and remove the (then empty) journal.
+        Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
         atexit.unregister(self._stop_applier)
         self._stop_applier()
         last = _OPEN.remove(self._key, self)

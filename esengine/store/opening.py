@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from esengine.errors import StoreUnavailable
 from esengine.store.connection import Database
 from esengine.store.postgres import PostgresWriter, is_url, open_replica, shown
 from esengine.store.schema import migrate
@@ -34,11 +35,21 @@ class OpenStore:
 
     def close(self, checkpoint: bool = True) -> None:
         writer = getattr(self, "writer", None)
+        if writer is not None:
+            try:
+                writer.drain()  # what is journaled goes into DuckDB before the checkpoint
+            except StoreUnavailable:
+                pass  # the applier failed: those commits stay in the journal for the next open
         try:
-            if writer is not None:
-                writer.close()  # what is still journaled goes into DuckDB before the checkpoint
-        finally:
             self._database.close(checkpoint=checkpoint)
+        except duckdb.ResourceInUseException:
+            raise  # a reader is mid-query: the database stays open, and its writer goes on serving
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
+        if writer is not None:
+            writer.close()  # stops the applier; removes the journal when everything in it was written
 
 
 class PostgresStore(OpenStore):

@@ -128,3 +128,27 @@ def test_rows_for_a_table_the_store_lacks_are_refused_before_anything_is_acknowl
         engine.writer.write_rows({"command_log": [{"command_id": "c", "colour": "red"}]})
     assert engine.writer.behind == 0 and engine.store.cursor().execute(
         "SELECT count(*) FROM command_log").fetchall()[0][0] == 0
+
+
+def test_a_close_refused_while_a_reader_is_busy_leaves_the_store_serving(tmp_path, monkeypatch):
+    """The room retries a close that DuckDB refuses while a cursor runs a query, and gives up after 30 s with
+    the old database going on: its writer must still take commands then."""
+    import duckdb
+
+    from esengine.store.connection import Database
+    close = Database.close
+
+    def busy(self, checkpoint=True):
+        monkeypatch.setattr(Database, "close", close)  # refused once
+        raise duckdb.ResourceInUseException("a cursor is running a query")
+    engine = Engine(tmp_path / "room.duckdb")
+    product = engine.commands.submit("AddProduct", {"name": "Tea", "price": 4.0}).value
+    monkeypatch.setattr(Database, "close", busy)
+    with pytest.raises(duckdb.ResourceInUseException):
+        engine.close()
+    engine.commands.submit("ChangeProductPrice", {"product_id": product, "new_price": 5.0})
+    assert engine.repository("product").load(product, use_snapshots=False).version == 2
+    engine.close()
+    assert not journal_path(tmp_path / "room.duckdb").exists()
+    with Engine(tmp_path / "room.duckdb") as again:
+        assert again.store.current_version(product) == 2
