@@ -148,7 +148,7 @@ class JournaledWriter(GroupCommitWriter):
         self._apply_cursor = connection.cursor()
         self._applier = threading.Thread(target=self._apply_loop, name="esengine-journal", daemon=True)
         self._applier.start()
-        atexit.register(self._stop_applier)  # never let the interpreter tear DuckDB down under a transaction
+        atexit.register(self._finish)  # never let the interpreter tear DuckDB down under a transaction
 
     # -- reading what was acknowledged ------------------------------------------------------------------
     def drain(self) -> None:
@@ -179,10 +179,13 @@ class JournaledWriter(GroupCommitWriter):
     def close(self) -> None:
         """Write what is still journaled into DuckDB, stop the applier, and remove the (then empty) journal.
         Closing twice is harmless."""
+        atexit.unregister(self._finish)
+        self._finish()
+
+    def _finish(self) -> None:
         if self._closed:
             return
         self._closed = True
-        atexit.unregister(self._stop_applier)
         self._stop_applier()
         last = _OPEN.remove(self._key, self)
         if self._failure is None and self._applied_seq == self._journaled_seq:
