@@ -29,7 +29,9 @@ What it does, in one run:
 A round trip runs from the action's first byte (the page's HTTP request for a fresh page, the BackMsg for a
 command or a step) until the ForwardMsg ``script_finished`` that ends the run (a run that ends early for a
 rerun is waited through). Failures: an exception element in the run's deltas, a "Something went wrong"
-alert, a ``page_not_found`` message, a command whose run shows no "accepted." alert, no end within 60 s.
+alert, a ``page_not_found`` message, a command whose run shows no "accepted." alert, on Time travel an address
+(``page_info_changed``: the stream and version) other than the one the browser got for the same frames (a step
+that did not move), no end within 60 s.
 A fragment timer (``auto_rerun``) is honoured as a browser does: the tab sends the fragment's rerun with its
 last widget states. Server CPU is /proc/<pid>/stat of the streamlit process (bench_room.py's ``Meter``),
 sampled before and after each phase; the driver's CPU is this process's. Prints figures; asserts nothing.
@@ -75,6 +77,7 @@ class Recorded:
     paths: list[str]
     frames: list[bytes]
     browser_seconds: float  # Chromium's round trip of this action, one session alone
+    query: str | None = None  # the address the run gave the browser last (page_info_changed), if it gave one
 
     def fragment_only(self) -> bool:
         return all(BackMsg.FromString(f).rerun_script.fragment_id for f in self.frames)
@@ -109,20 +112,32 @@ class Recorder:
                 parts = urlsplit(url)
                 events.append(("http", parts.path + (f"?{parts.query}" if parts.query else "")))
 
+        def on_received(payload: Any) -> None:
+            if isinstance(payload, bytes):
+                msg = ForwardMsg.FromString(payload)
+                if msg.WhichOneof("type") == "page_info_changed":
+                    events.append(("query", msg.page_info_changed.query_string))
+
         def on_websocket(ws: Any) -> None:
             if ws.url.endswith("/_stcore/stream"):
                 ws.on("framesent", lambda payload: events.append(("sent", payload)))
+                ws.on("framereceived", on_received)
         page.on("request", on_request)
         page.on("websocket", on_websocket)
 
     def mark(self, page: Any) -> int:
         return len(self.events.setdefault(page, []))
 
-    def since(self, page: Any, mark: int, seconds: float, script: Script) -> Recorded:
-        paths, frames = [], []
+    def since(self, page: Any, mark: int, seconds: float, script: Script, address: bool = False) -> Recorded:
+        """The action since ``mark``; with ``address``, the replay must reach the address the browser got (Time
+        travel's stream and version: other pages may write the time of day there)."""
+        paths, frames, query = [], [], None
         for kind, value in self.events[page][mark:]:
             if kind == "http":
                 paths.append(value)
+                continue
+            if kind == "query":
+                query = value
                 continue
             if isinstance(value, str):
                 raise SystemExit("a text frame on Streamlit's websocket: the protocol is not the one this bench knows")
@@ -133,7 +148,7 @@ class Recorder:
                 frames.append(bytes(value))
         if not frames:
             raise SystemExit("the browser sent no rerun for an action: the recording is empty")
-        return Recorded(paths, frames, seconds)
+        return Recorded(paths, frames, seconds, query if address else None)
 
 
 async def record(base: str, bare_base: str, streams: list[str], commands: int, steps: int) -> Script:
@@ -182,14 +197,14 @@ async def record(base: str, bare_base: str, streams: list[str], commands: int, s
             person.stream = stream
             mark = recorder.mark(page)
             result = await person.open_time_travel()
-            script.time_travel.append(recorder.since(page, mark, result.seconds, script))
+            script.time_travel.append(recorder.since(page, mark, result.seconds, script, address=True))
             script.steps.append([])
             for _ in range(steps):
                 mark = recorder.mark(page)
                 result = await person.step()
                 if result.problems:
                     raise SystemExit(f"recording a time-travel step failed: {result.problems}")
-                script.steps[-1].append(recorder.since(page, mark, result.seconds, script))
+                script.steps[-1].append(recorder.since(page, mark, result.seconds, script, address=True))
         bare = await context.new_page()
         for n in range(4):  # two opens and two presses, the second of each kept
             mark = recorder.mark(bare)
@@ -215,6 +230,7 @@ class Run:
     done: asyncio.Future
     texts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    query: str | None = None
 
 
 class Tab:
@@ -250,14 +266,17 @@ class Tab:
     async def act(self, recorded: Recorded, kind: str, expect: str | None = None,
                   started: float | None = None) -> Result:
         started = time.perf_counter() if started is None else started
-        texts, problems = [], []
+        texts, problems, query = [], [], None
         async with self.lock:
             for frame in recorded.frames:
                 run = await self._send(frame)
                 texts += run.texts
                 problems += run.problems
+                query = run.query or query
         if expect and not any(expect in t for t in texts):
             problems.append(f"no '{expect}' message: {' | '.join(t[:120] for t in texts) or 'no message at all'}")
+        if recorded.query is not None and query != recorded.query:  # e.g. a step that did not move the cursor
+            problems.append(f"the address became {query!r}, in the browser {recorded.query!r}")
         return Result(kind, time.perf_counter() - started, problems)
 
     async def _send(self, frame: bytes, msg: BackMsg | None = None) -> Run:
@@ -296,6 +315,8 @@ class Tab:
                         run.texts.append(element.alert.body)
                         if "Something went wrong" in element.alert.body:
                             run.problems.append(f"unexpected error message: {element.alert.body[:160]}")
+                elif kind == "page_info_changed" and run:
+                    run.query = msg.page_info_changed.query_string
                 elif kind == "page_not_found" and run:
                     run.problems.append("page not found")
                 elif kind == "auto_rerun":
