@@ -44,6 +44,7 @@ import os
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -651,7 +652,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=4, help="Create-an-order sends recorded (random picks)")
     parser.add_argument("--mix", default="command=0.4,step=0.4,open=0.2",
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))  # esengine from this checkout, as the server (run from ROOT) imports it
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
