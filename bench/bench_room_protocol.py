@@ -653,7 +653,6 @@ def main() -> None:
     parser.add_argument("--mix", default="command=0.4,step=0.4,open=0.2",
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))  # esengine from this checkout, as the server (run from ROOT) imports it
     asyncio.run(run(args))
 
 
