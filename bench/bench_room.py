@@ -343,8 +343,9 @@ class Profiler:
             self.proc = None
 
 
-async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, profiler: Profiler) -> list[Phase]:
-    """Each kind of action alone, one session, one after the other: the server's CPU per action of that kind."""
+async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, profiler: Profiler,
+                kinds: tuple[str, ...] = ("command", "step", "open")) -> list[Phase]:
+    """Each kind of action alone (of ``kinds``), one session, one after the other: the server's CPU per action."""
     browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     person = Participant(context, base, stream, random.Random(1))
@@ -355,14 +356,14 @@ async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, p
         await person.open(person.browse, path, title)
     person.on_time_travel = False
     phases = []
-    for kind in ("command", "step"):
+    for kind in (k for k in ("command", "step") if k in kinds):
         profiler.start(kind)
         before, results = meter.sample(), []
         for _ in range(repeat):
             results += await person.act(kind)
         phases.append(meter.phase(f"alone: {kind}", before, results))
         profiler.stop()
-    for path, title in PAGES:
+    for path, title in PAGES if "open" in kinds else []:
         profiler.start(f"open {path}")
         before = meter.sample()
         results = [await person.open(person.browse, path, title) for _ in range(max(2, repeat // 3))]
@@ -443,9 +444,8 @@ def report(bare: tuple[Phase, Phase], phases: list[Phase], room_phase: Phase, ar
         for res in p.results:
             for problem in res.problems:
                 print(f"  failure in {p.name}: {problem}")
-    opens = [per[p.name] for p in phases if "open" in p.name]
-    kinds = {"command": per["alone: command"], "step": per["alone: step"], "open": statistics.mean(opens)} \
-        if phases else {}
+    kinds = {kind: statistics.mean(cpu) for kind in ("command", "step", "open")
+             if (cpu := [c for name, c in per.items() if name.startswith(f"alone: {kind}")])}
     r = room_phase
     if r is None:
         return
@@ -512,8 +512,8 @@ async def run(args) -> None:
             bare_meter = Meter(bare.pid, {app.pid, bare.pid})
             meter = Meter(app.pid, {app.pid, bare.pid})
             baseline = await bare_baseline(pw, bare_base, bare_meter, max(3, args.repeat))
-            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile)) \
-                if args.repeat else []
+            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile),
+                                 tuple(args.kinds.split(","))) if args.repeat else []
             room_phase = await room(pw, base, streams, meter, args) if args.sessions else None
         report(baseline, phases, room_phase, args)
     finally:
@@ -531,6 +531,8 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=1, help="Chromium processes the sessions are spread over")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between a session's actions, on average")
     parser.add_argument("--repeat", type=int, default=9, help="actions per kind in the sequential phases")
+    parser.add_argument("--kinds", default="command,step,open",
+                        help="the kinds measured alone (sequential phases), e.g. --kinds command")
     parser.add_argument("--mix", default="command=0.4,step=0.4,open=0.2",
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
     parser.add_argument("--option", action="append", default=[], metavar="--SECTION.NAME=VALUE",
