@@ -47,6 +47,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DEMO_END = datetime(2026, 6, 1)
 TICK = os.sysconf("SC_CLK_TCK")
 TIMEOUT_MS = 60_000
+IDLE_SECONDS = 10  # the server's upkeep with a session open and nobody acting, measured before the kinds alone
 PAGES = [("overview", "Overview"), ("commands", "Commands"), ("event_browser", "Event browser"),
          ("time_travel", "Time travel"), ("projections", "Projections"), ("analytics", "Analytics"),
          ("temporal_queries", "Temporal queries"), ("import_export", "Import and export")]
@@ -355,7 +356,9 @@ async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, p
     for path, title in PAGES:
         await person.open(person.browse, path, title)
     person.on_time_travel = False
-    phases = []
+    before = meter.sample()  # the server with this session's two tabs open and nobody acting: its own upkeep
+    await asyncio.sleep(IDLE_SECONDS)
+    phases = [meter.phase("alone: idle", before, [])]
     for kind in (k for k in ("command", "step") if k in kinds):
         profiler.start(kind)
         before, results = meter.sample(), []
@@ -436,10 +439,20 @@ def report(bare: tuple[Phase, Phase], phases: list[Phase], room_phase: Phase, ar
     header("Baseline: a bare Streamlit page (title + one button), one session, sequential")
     for p in bare:
         line(p.name, p.results, per[p.name])
+    idle = next((p for p in phases if p.name == "alone: idle"), None)
+    phases = [p for p in phases if p is not idle]
+    upkeep = idle.server_cpu / idle.wall if idle else 0.0
     header("Each kind alone, one session, sequential (server CPU attributed per kind)")
+    if idle:
+        print(f"{'idle (two tabs open, no action)':<34} {'':>5} {'':>5} {'':>9} {'':>9} {upkeep * 1000:8.1f} ms per s"
+              " of wall time (the upkeep: file watchers, the worker's check, websockets)")
     for p in phases:
         bare_cpu = per[bare_click.name] if "open" not in p.name else per[bare_open.name]
         line(p.name, p.results, per[p.name], bare_cpu)
+        if idle and p.results:
+            own = (p.server_cpu - upkeep * p.wall) / len(p.results)
+            print(f"{'  the action itself, upkeep out':<34} {'':>5} {'':>5} {'':>9} {'':>9} {own * 1000:8.0f} ms "
+                  f"({p.wall / len(p.results):.1f} s of wall time per action)")
     for p in phases:
         for res in p.results:
             for problem in res.problems:

@@ -84,15 +84,23 @@ def _side_by_side(change: RowChange) -> pd.DataFrame:
 
 
 def show_row_changes(changes: list[RowChange], key: str) -> None:
-    """Each read-model row the command changed: before and after, changed columns highlighted."""
+    """Each read-model row the command changed: before and after, the changed columns named and marked.
+
+    A plain frame with a column configuration, not a pandas Styler: styling every cell cost the server more
+    than the rest of the outcome together (docs/room-profile.md)."""
     if not changes:
         st.caption("No row of an inline read model changed.")
         return
-    st.markdown("**The read model's rows, before and after** (what queries answer; changed columns highlighted)")
+    st.markdown("**The read model's rows, before and after** (what queries answer; the changed "
+                "columns are named and marked *yes*)")
     for i, change in enumerate(changes):
-        frame = _side_by_side(change)
-        styled = frame.style.apply(lambda row: ["background-color: #fff3cd" if row["changed"] else ""] * len(row),
-                                   axis=1)
-        title = "new row" if change.before is None else f"{len(change.changed_columns)} column(s) changed"
+        names = ", ".join(f"`{c}`" for c in change.changed_columns)
+        title = "new row" if change.before is None else f"{len(change.changed_columns)} column(s) changed: {names}"
         st.markdown(f"`{change.projection}` read model, table `{change.table}`, row `{change.key}`: {title}")
-        st.dataframe(styled, hide_index=True, key=f"{key}_{i}", width="stretch")
+        st.dataframe(_side_by_side(change), hide_index=True, key=f"{key}_{i}", width="stretch",
+                     column_config=_COLUMNS)
+
+
+_COLUMNS = {"column": st.column_config.TextColumn("column", pinned=True),
+            "changed": st.column_config.TextColumn("changed", help="yes: the command changed this column",
+                                                   width="small")}
