@@ -385,6 +385,11 @@ async def room(playwright, base: str, streams: list[str], meter: Meter, args) ->
         async with setup:
             await p.setup()
     await asyncio.gather(*(arrive(p) for p in people))
+    before = meter.sample()  # everybody's tabs open, nobody acting: the server's upkeep for this many sessions
+    await asyncio.sleep(IDLE_SECONDS)
+    idle = meter.phase("room: idle", before, [])
+    print(f"server upkeep with {args.sessions} sessions open and nobody acting: "
+          f"{idle.server_cpu / idle.wall * 1000:.1f} ms per s of wall time")
     kinds, weights = zip(*args.mix.items())
     results: list[Result] = []
     end = time.perf_counter() + args.seconds

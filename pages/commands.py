@@ -2,7 +2,7 @@
 model's rows before and after), or where and why they were refused."""
 import json
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from esengine.application.context import CommandContext, new_id
@@ -142,7 +142,7 @@ def show_outcome(outcome) -> None:
         return
     rows = [{"event": e.event_type, "version": e.version, "position": e.position, "data": json.dumps(e.data),
              "occurred": local_and_utc(e.occurred_at)} for e in result.events]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="commands_events")
+    st.dataframe(pa.Table.from_pylist(rows), hide_index=True, key="commands_events")
     st.markdown(" · ".join(f"[Open {e.event_type} (position {e.position}) in the event browser]"
                            f"(event_browser?event={e.position})" for e in result.events))
     show_row_changes(flow.rows, "commands_rows")
@@ -213,7 +213,7 @@ def command_area(engine, form) -> None:
             show_outcome(outcome)
         if S.get("commands_log"):
             st.subheader("This session's commands")
-            st.dataframe(pd.DataFrame(S["commands_log"][::-1]), hide_index=True, key="commands_session_log")
+            st.dataframe(pa.Table.from_pylist(S["commands_log"][::-1]), hide_index=True, key="commands_session_log")
 
 
 stay_on_the_router()  # first, before anything is drawn (see its docstring)

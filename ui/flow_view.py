@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from esengine.application.flow import REFUSED, UNCHANGED, WAITING, Flow, RowChange
@@ -74,10 +74,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _side_by_side(change: RowChange) -> pd.DataFrame:
+def _side_by_side(change: RowChange) -> pa.Table:
+    """The row's columns down, before and after across: a pyarrow table (what st.dataframe sends as it is)."""
     columns = list(change.after or change.before or {})
     changed = set(change.changed_columns)
-    return pd.DataFrame({"column": columns,
+    return pa.table({"column": columns,
                          "before": [_cell((change.before or {}).get(c)) if change.before else "(no row)" for c in columns],
                          "after": [_cell((change.after or {}).get(c)) for c in columns],
                          "changed": ["yes" if c in changed else "" for c in columns]})
@@ -86,7 +87,7 @@ def _side_by_side(change: RowChange) -> pd.DataFrame:
 def show_row_changes(changes: list[RowChange], key: str) -> None:
     """Each read-model row the command changed: before and after, the changed columns named and marked.
 
-    A plain frame with a column configuration, not a pandas Styler: styling every cell cost the server more
+    Plain tables with a column configuration, not pandas Stylers: styling every cell cost the server more
     than the rest of the outcome together (docs/room-profile.md)."""
     if not changes:
         st.caption("No row of an inline read model changed.")
