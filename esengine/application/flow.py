@@ -308,7 +308,7 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
 
 def _lags(engine, states: dict[tuple[str, int], cp.Checkpoint]) -> dict[str, tuple[int, int]]:
     """The live version's checkpoint and lag (events behind the head) of each projection."""
-    head = engine.store.last_position()
+    head = engine.store.writer.last_position  # the writer's memory: no query
     return {name: (c.position, max(head - c.position, 0)) for (name, _), c in states.items() if c.live}
 
 
