@@ -47,6 +47,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DEMO_END = datetime(2026, 6, 1)
 TICK = os.sysconf("SC_CLK_TCK")
 TIMEOUT_MS = 60_000
+IDLE_SECONDS = 10  # the server's upkeep with a session open and nobody acting, measured before the kinds alone
 PAGES = [("overview", "Overview"), ("commands", "Commands"), ("event_browser", "Event browser"),
          ("time_travel", "Time travel"), ("projections", "Projections"), ("analytics", "Analytics"),
          ("temporal_queries", "Temporal queries"), ("import_export", "Import and export")]
@@ -343,8 +344,9 @@ class Profiler:
             self.proc = None
 
 
-async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, profiler: Profiler) -> list[Phase]:
-    """Each kind of action alone, one session, one after the other: the server's CPU per action of that kind."""
+async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, profiler: Profiler,
+                kinds: tuple[str, ...] = ("command", "step", "open")) -> list[Phase]:
+    """Each kind of action alone (of ``kinds``), one session, one after the other: the server's CPU per action."""
     browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     person = Participant(context, base, stream, random.Random(1))
@@ -354,15 +356,17 @@ async def alone(playwright, base: str, stream: str, meter: Meter, repeat: int, p
     for path, title in PAGES:
         await person.open(person.browse, path, title)
     person.on_time_travel = False
-    phases = []
-    for kind in ("command", "step"):
+    before = meter.sample()  # the server with this session's two tabs open and nobody acting: its own upkeep
+    await asyncio.sleep(IDLE_SECONDS)
+    phases = [meter.phase("alone: idle", before, [])]
+    for kind in (k for k in ("command", "step") if k in kinds):
         profiler.start(kind)
         before, results = meter.sample(), []
         for _ in range(repeat):
             results += await person.act(kind)
         phases.append(meter.phase(f"alone: {kind}", before, results))
         profiler.stop()
-    for path, title in PAGES:
+    for path, title in PAGES if "open" in kinds else []:
         profiler.start(f"open {path}")
         before = meter.sample()
         results = [await person.open(person.browse, path, title) for _ in range(max(2, repeat // 3))]
@@ -381,6 +385,11 @@ async def room(playwright, base: str, streams: list[str], meter: Meter, args) ->
         async with setup:
             await p.setup()
     await asyncio.gather(*(arrive(p) for p in people))
+    before = meter.sample()  # everybody's tabs open, nobody acting: the server's upkeep for this many sessions
+    await asyncio.sleep(IDLE_SECONDS)
+    idle = meter.phase("room: idle", before, [])
+    print(f"server upkeep with {args.sessions} sessions open and nobody acting: "
+          f"{idle.server_cpu / idle.wall * 1000:.1f} ms per s of wall time")
     kinds, weights = zip(*args.mix.items())
     results: list[Result] = []
     end = time.perf_counter() + args.seconds
@@ -435,17 +444,26 @@ def report(bare: tuple[Phase, Phase], phases: list[Phase], room_phase: Phase, ar
     header("Baseline: a bare Streamlit page (title + one button), one session, sequential")
     for p in bare:
         line(p.name, p.results, per[p.name])
+    idle = next((p for p in phases if p.name == "alone: idle"), None)
+    phases = [p for p in phases if p is not idle]
+    upkeep = idle.server_cpu / idle.wall if idle else 0.0
     header("Each kind alone, one session, sequential (server CPU attributed per kind)")
+    if idle:
+        print(f"{'idle (two tabs open, no action)':<34} {'':>5} {'':>5} {'':>9} {'':>9} {upkeep * 1000:8.1f} ms per s"
+              " of wall time (the upkeep: file watchers, the worker's check, websockets)")
     for p in phases:
         bare_cpu = per[bare_click.name] if "open" not in p.name else per[bare_open.name]
         line(p.name, p.results, per[p.name], bare_cpu)
+        if idle and p.results:
+            own = (p.server_cpu - upkeep * p.wall) / len(p.results)
+            print(f"{'  the action itself, upkeep out':<34} {'':>5} {'':>5} {'':>9} {'':>9} {own * 1000:8.0f} ms "
+                  f"({p.wall / len(p.results):.1f} s of wall time per action)")
     for p in phases:
         for res in p.results:
             for problem in res.problems:
                 print(f"  failure in {p.name}: {problem}")
-    opens = [per[p.name] for p in phases if "open" in p.name]
-    kinds = {"command": per["alone: command"], "step": per["alone: step"], "open": statistics.mean(opens)} \
-        if phases else {}
+    kinds = {kind: statistics.mean(cpu) for kind in ("command", "step", "open")
+             if (cpu := [c for name, c in per.items() if name.startswith(f"alone: {kind}")])}
     r = room_phase
     if r is None:
         return
@@ -512,8 +530,8 @@ async def run(args) -> None:
             bare_meter = Meter(bare.pid, {app.pid, bare.pid})
             meter = Meter(app.pid, {app.pid, bare.pid})
             baseline = await bare_baseline(pw, bare_base, bare_meter, max(3, args.repeat))
-            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile)) \
-                if args.repeat else []
+            phases = await alone(pw, base, streams[0], meter, args.repeat, Profiler(app.pid, args.profile),
+                                 tuple(args.kinds.split(","))) if args.repeat else []
             room_phase = await room(pw, base, streams, meter, args) if args.sessions else None
         report(baseline, phases, room_phase, args)
     finally:
@@ -531,6 +549,8 @@ def main() -> None:
     parser.add_argument("--browsers", type=int, default=1, help="Chromium processes the sessions are spread over")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between a session's actions, on average")
     parser.add_argument("--repeat", type=int, default=9, help="actions per kind in the sequential phases")
+    parser.add_argument("--kinds", default="command,step,open",
+                        help="the kinds measured alone (sequential phases), e.g. --kinds command")
     parser.add_argument("--mix", default="command=0.4,step=0.4,open=0.2",
                         type=lambda s: {k: float(v) for k, v in (kv.split("=") for kv in s.split(","))})
     parser.add_argument("--option", action="append", default=[], metavar="--SECTION.NAME=VALUE",

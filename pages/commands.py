@@ -2,7 +2,7 @@
 model's rows before and after), or where and why they were refused."""
 import json
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from esengine.application.context import CommandContext, new_id
@@ -142,7 +142,7 @@ def show_outcome(outcome) -> None:
         return
     rows = [{"event": e.event_type, "version": e.version, "position": e.position, "data": json.dumps(e.data),
              "occurred": local_and_utc(e.occurred_at)} for e in result.events]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="commands_events")
+    st.dataframe(pa.Table.from_pylist(rows), hide_index=True, key="commands_events")
     st.markdown(" · ".join(f"[Open {e.event_type} (position {e.position}) in the event browser]"
                            f"(event_browser?event={e.position})" for e in result.events))
     show_row_changes(flow.rows, "commands_rows")
@@ -190,6 +190,32 @@ def picker_options(engine, form, search: str | None) -> dict[str, list]:
             cached.reference_options(engine, kind) for kind in kinds if kind}
 
 
+@st.fragment
+def command_area(engine, form) -> None:
+    """The stream, the form, the outcome and the session's log: a send, a pick, a reload reruns only this part
+    (not the navigation, the sidebar and the choice of command above it), so a room's sends cost the server less."""
+    with plain_errors():
+        prefix = prefix_of(form)
+        options = picker_options(engine, form, S.get(f"{stream_key(form)}_search") if form.stream_reference else None)
+        if form.stream_reference:
+            stream_section(engine, form, options)
+        notice = S.pop("commands_notice", None)
+        if isinstance(notice, Exception):
+            show_error(notice)
+        elif notice:
+            st.info(notice)
+        with st.form(key=f"{prefix}_form"):
+            st.subheader(form.title)
+            render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))
+            st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
+        outcome = S.get("commands_outcome")
+        if outcome:
+            show_outcome(outcome)
+        if S.get("commands_log"):
+            st.subheader("This session's commands")
+            st.dataframe(pa.Table.from_pylist(S["commands_log"][::-1]), hide_index=True, key="commands_session_log")
+
+
 stay_on_the_router()  # first, before anything is drawn (see its docstring)
 st.title("Commands")
 st.caption("A command is a request to change something. The aggregate checks its rules; if they hold, the "
@@ -212,23 +238,4 @@ with plain_errors():
                      key="commands_correlation")
     command_type = st.selectbox("Command", list(forms), format_func=lambda t: f"{forms[t].title} ({t})",
                                 key="commands_type")
-    form = forms[command_type]
-    prefix = prefix_of(form)
-    options = picker_options(engine, form, S.get(f"{stream_key(form)}_search") if form.stream_reference else None)
-    if form.stream_reference:
-        stream_section(engine, form, options)
-    notice = S.pop("commands_notice", None)
-    if isinstance(notice, Exception):
-        show_error(notice)
-    elif notice:
-        st.info(notice)
-    with st.form(key=f"{prefix}_form"):
-        st.subheader(form.title)
-        render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))
-        st.form_submit_button("Send the command", type="primary", on_click=submit, args=(form,))
-    outcome = S.get("commands_outcome")
-    if outcome:
-        show_outcome(outcome)
-    if S.get("commands_log"):
-        st.subheader("This session's commands")
-        st.dataframe(pd.DataFrame(S["commands_log"][::-1]), hide_index=True, key="commands_session_log")
+    command_area(engine, forms[command_type])

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from esengine.application.flow import REFUSED, UNCHANGED, WAITING, Flow, RowChange
@@ -74,25 +74,34 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _side_by_side(change: RowChange) -> pd.DataFrame:
+def _side_by_side(change: RowChange) -> pa.Table:
+    """The row's columns down, before and after across: a pyarrow table (what st.dataframe sends as it is)."""
     columns = list(change.after or change.before or {})
     changed = set(change.changed_columns)
-    return pd.DataFrame({"column": columns,
+    return pa.table({"column": columns,
                          "before": [_cell((change.before or {}).get(c)) if change.before else "(no row)" for c in columns],
                          "after": [_cell((change.after or {}).get(c)) for c in columns],
                          "changed": ["yes" if c in changed else "" for c in columns]})
 
 
 def show_row_changes(changes: list[RowChange], key: str) -> None:
-    """Each read-model row the command changed: before and after, changed columns highlighted."""
+    """Each read-model row the command changed: before and after, the changed columns named and marked.
+
+    Plain tables with a column configuration, not pandas Stylers: styling every cell cost the server more
+    than the rest of the outcome together (docs/room-profile.md)."""
     if not changes:
         st.caption("No row of an inline read model changed.")
         return
-    st.markdown("**The read model's rows, before and after** (what queries answer; changed columns highlighted)")
+    st.markdown("**The read model's rows, before and after** (what queries answer; the changed "
+                "columns are named and marked *yes*)")
     for i, change in enumerate(changes):
-        frame = _side_by_side(change)
-        styled = frame.style.apply(lambda row: ["background-color: #fff3cd" if row["changed"] else ""] * len(row),
-                                   axis=1)
-        title = "new row" if change.before is None else f"{len(change.changed_columns)} column(s) changed"
+        names = ", ".join(f"`{c}`" for c in change.changed_columns)
+        title = "new row" if change.before is None else f"{len(change.changed_columns)} column(s) changed: {names}"
         st.markdown(f"`{change.projection}` read model, table `{change.table}`, row `{change.key}`: {title}")
-        st.dataframe(styled, hide_index=True, key=f"{key}_{i}", width="stretch")
+        st.dataframe(_side_by_side(change), hide_index=True, key=f"{key}_{i}", width="stretch",
+                     column_config=_COLUMNS)
+
+
+_COLUMNS = {"column": st.column_config.TextColumn("column", pinned=True),
+            "changed": st.column_config.TextColumn("changed", help="yes: the command changed this column",
+                                                   width="small")}

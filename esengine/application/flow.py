@@ -81,10 +81,19 @@ class Flow:
 
 
 # -- the read model's rows ----------------------------------------------------------------------------------
-def _inline_live(engine) -> list:
-    """The live version of every inline projection (its rows change in the command's own transaction)."""
+def _live(engine, states: dict[tuple[str, int], cp.Checkpoint] | None = None) -> dict[str, Any]:
+    """The live version of every registered projection, by name, from one read of the checkpoints."""
     runner = engine.projections
-    return [runner.projection(name) for name, reg in runner.registered.items() if reg.mode == "inline"]
+    states = cp.read_all(engine.store.cursor()) if states is None else states
+    live = {name: version for (name, version), c in states.items() if c.live}
+    return {name: runner.projection(name, live.get(name) or min(reg.versions))
+            for name, reg in runner.registered.items()}
+
+
+def _inline_live(engine, live: dict[str, Any] | None = None) -> list:
+    """The live version of every inline projection (its rows change in the command's own transaction)."""
+    live = _live(engine) if live is None else live
+    return [live[name] for name, reg in engine.projections.registered.items() if reg.mode == "inline"]
 
 
 def read_rows(engine, projection, table: str, keys: Iterable[Any]) -> dict[Any, dict[str, Any]]:
@@ -144,10 +153,11 @@ def _handled(projection, events) -> list:
     return list(events) if types is None else [e for e in events if e.event_type in types]
 
 
-def row_changes(engine, events, before: dict[RowKey, dict[str, Any]]) -> list[RowChange]:
+def row_changes(engine, events, before: dict[RowKey, dict[str, Any]],
+                live: dict[str, Any] | None = None) -> list[RowChange]:
     """Each inline read-model row the events changed or created, before and after (unchanged rows left out)."""
     changes = []
-    for p in _inline_live(engine):
+    for p in _inline_live(engine, live):
         for table, keys in _touched(p, events).items():
             after = read_rows(engine, p, table, keys)
             for key in dict.fromkeys(keys):
@@ -264,12 +274,13 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
                                    (f"position {e.position}", f"{e.stream_id} version {e.version}"), OK, tx),
                           after if i == 0 else f"event{i - 1}", "raises" if i == 0 else "")
                  for i, e in enumerate(events)]
-    changes = row_changes(engine, events, before)
+    states = cp.read_all(engine.store.cursor())
+    live = _live(engine, states)
+    changes = row_changes(engine, events, before, live)
     flow.rows = changes
-    runner = engine.projections
-    lags = _lags(engine)
-    for name, reg in runner.registered.items():
-        p = runner.projection(name)
+    lags = _lags(engine, states)
+    for name, reg in engine.projections.registered.items():
+        p = live[name]
         handled = _handled(p, events)
         if not handled:
             continue
@@ -295,11 +306,10 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
                          OK if caught_up else WAITING)
 
 
-def _lags(engine) -> dict[str, tuple[int, int]]:
+def _lags(engine, states: dict[tuple[str, int], cp.Checkpoint]) -> dict[str, tuple[int, int]]:
     """The live version's checkpoint and lag (events behind the head) of each projection."""
-    cur = engine.store.cursor()
-    head = engine.store.last_position()
-    return {name: (c.position, max(head - c.position, 0)) for (name, _), c in cp.read_all(cur).items() if c.live}
+    head = engine.store.writer.last_position  # the writer's memory: no query
+    return {name: (c.position, max(head - c.position, 0)) for (name, _), c in states.items() if c.live}
 
 
 def _row_lines(change: RowChange) -> tuple[str, ...]:

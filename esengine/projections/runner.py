@@ -12,7 +12,7 @@ hook), :mod:`.catch_up`, :mod:`.replays` (scratch replays and comparisons), :mod
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 
 import duckdb
@@ -213,27 +213,62 @@ class ProjectionRunner:
     def catch_up_async(self, limit: int | None = None) -> int:
         """One round of the background worker: catch up every running version of the async projections.
 
-        A round after one that found nothing to do is skipped while no event was written and no checkpoint
-        changed since (an idle room's worker then reads nothing every two seconds)."""
+        When every one is at most ``limit`` events behind (a room's commands since the last round), they are
+        caught up together: their events read once, in one transaction. A round is skipped while no event
+        was written and no checkpoint changed since a round that left them all at the head (an idle room's
+        worker then reads nothing every two seconds)."""
         if self._idle_at == (self._writer.last_position, cp.generation()):
             return 0
-        done = 0
         states = cp.read_all(self._store.cursor())
-        for reg in list(self.registered.values()):
-            if reg.mode != ASYNC:
+        running = [(reg.name, version, p) for reg in list(self.registered.values()) if reg.mode == ASYNC
+                   for version, p in list(reg.versions.items())
+                   if (state := states.get((reg.name, version))) is not None and state.status == cp.RUNNING]
+        head, size = self._writer.last_position, limit or 20_000
+        if all(head - states[(name, version)].position <= size for name, version, _ in running):
+            try:
+                done, head = self._catch_up_together([p for *_, p in running])
+                self._idle_at = (head, cp.generation())
+                return done
+            except EsEngineError:  # one of them is busy (a rebuild, a catch-up): each on its own below
+                pass
+        done = 0
+        for name, version, _ in running:
+            if self.is_busy(name, version):
                 continue
-            for version, p in list(reg.versions.items()):
-                state = states.get((reg.name, version))
-                if state is None or state.status != cp.RUNNING or self.is_busy(reg.name, version):
-                    continue
-                far_behind = self._writer.last_position - state.position > FAR_BEHIND
-                try:  # far behind (a large store opened for the first time): all of it, set-based if it can
-                    done += self.catch_up(reg.name, version, batch_size=limit or 20_000,
-                                          limit=None if far_behind else limit, wait=False)
-                except EsEngineError:  # became busy meanwhile: next round
-                    continue
+            far_behind = self._writer.last_position - states[(name, version)].position > FAR_BEHIND
+            try:  # far behind (a large store opened for the first time): all of it, set-based if it can
+                done += self.catch_up(name, version, batch_size=size, limit=None if far_behind else limit, wait=False)
+            except EsEngineError:  # became busy meanwhile: next round
+                continue
         self._idle_at = (self._writer.last_position, cp.generation()) if done == 0 else None
         return done
+
+    def _catch_up_together(self, projections: list[Projection]) -> tuple[int, int]:
+        """Catch up versions that lag a little in one transaction, reading the events after the earliest
+        checkpoint once: (events applied, the head they all reached). Refuses if one is busy."""
+        with ExitStack() as held:
+            for p in projections:
+                held.enter_context(self._exclusive(p.name, p.version, "catch it up"))
+
+            def apply(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+                head = self._writer.last_position  # exact under the write lock
+                states = [(p, cp.read(cur, p.name, p.version)) for p in projections]
+                behind = [(p, s) for p, s in states if s is not None and s.status == cp.RUNNING and s.position < head]
+                if not behind:
+                    return 0, head
+                types = None if any(p.event_types is None for p, _ in behind) else \
+                    tuple(sorted({t for p, _ in behind for t in p.event_types or ()}))
+                events = cp.read_events(cur, min(s.position for _, s in behind), head, None, types)
+                done = 0
+                for p, state in behind:
+                    mine = [e for e in events if e.position > state.position
+                            and (p.event_types is None or e.event_type in p.event_types)]
+                    apply_events(cur, p, p.version, mine, head)  # a poison event stops only this version
+                    done += len(mine)
+                    if mine and type(p).after_catch_up is not Projection.after_catch_up:
+                        p.after_catch_up(cur, p.version, len(mine))
+                return done, head
+            return self._writer.run(apply)
 
     def close(self) -> None:
         """Stop the background worker (before the connection closes)."""
@@ -242,6 +277,8 @@ class ProjectionRunner:
     def catching_up(self) -> list[tuple[str, int, int]]:
         """The running asynchronous projections that lag behind: (name, checkpoint, head), for a progress bar."""
         head = self._writer.last_position
+        if self._idle_at == (head, cp.generation()):  # the worker's last round left them all at the head
+            return []
         states = cp.read_all(self._store.cursor())
         return [(name, state.position, head) for (name, version), state in sorted(states.items())
                 if name in self.registered and self.registered[name].mode == ASYNC and state.status == cp.RUNNING

@@ -280,3 +280,22 @@ def test_an_idle_worker_round_reads_nothing_until_an_event_is_written(engine, mo
     assert engine.projections.catch_up_async() > 0 and reads  # a new event: the round runs again
     status = engine.projections.status().set_index("projection")
     assert (status.loc[["daily_sales", "stream_states"], "lag_events"] == 0).all()
+
+
+def test_a_round_after_a_few_commands_reads_their_events_once_for_every_async_projection(engine, monkeypatch):
+    from esengine.projections import checkpoints
+    engine.commands.submit("RegisterCustomer", {"name": "Ana", "email": "ana@example.com"})
+    engine.projections.catch_up_async()
+    engine.commands.submit("AddProduct", {"name": "Tea", "price": 2.5})
+    engine.commands.submit("AddProduct", {"name": "Rice", "price": 3})
+    reads, real = [], checkpoints.read_events
+    monkeypatch.setattr(checkpoints, "read_events", lambda *a, **k: reads.append(a[1:3]) or real(*a, **k))
+    assert engine.projections.catch_up_async() >= 2
+    head = engine.store.last_position()
+    assert len(reads) == 1 and reads[0][1] == head  # stream_states and daily_sales: one read of the new events
+    status = engine.projections.status().set_index("projection")
+    assert (status.loc[["daily_sales", "stream_states"], "lag_events"] == 0).all()
+    assert (status.loc[["daily_sales", "stream_states"], "checkpoint"] == head).all()
+    monkeypatch.setattr(checkpoints, "read_all", lambda cur: pytest.fail("a round or a panel read the checkpoints"))
+    assert engine.projections.catch_up_async() == 0 and len(reads) == 1  # all at the head: the next round idles
+    assert engine.projections.catching_up() == []
