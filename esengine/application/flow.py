@@ -81,18 +81,9 @@ class Flow:
 
 
 # -- the read model's rows ----------------------------------------------------------------------------------
-def _live(engine, states: dict[tuple[str, int], cp.Checkpoint] | None = None) -> dict[str, Any]:
-    """The live version of every registered projection, by name, from one read of the checkpoints."""
-    runner = engine.projections
-    states = cp.read_all(engine.store.cursor()) if states is None else states
-    live = {name: version for (name, version), c in states.items() if c.live}
-    return {name: runner.projection(name, live.get(name) or min(reg.versions))
-            for name, reg in runner.registered.items()}
-
-
 def _inline_live(engine, live: dict[str, Any] | None = None) -> list:
     """The live version of every inline projection (its rows change in the command's own transaction)."""
-    live = _live(engine) if live is None else live
+    live = engine.projections.live_projections() if live is None else live
     return [live[name] for name, reg in engine.projections.registered.items() if reg.mode == "inline"]
 
 
@@ -275,7 +266,7 @@ def _events_and_projections(engine, flow: Flow, events, after: str, before: dict
                           after if i == 0 else f"event{i - 1}", "raises" if i == 0 else "")
                  for i, e in enumerate(events)]
     states = cp.read_all(engine.store.cursor())
-    live = _live(engine, states)
+    live = engine.projections.live_projections(states)
     changes = row_changes(engine, events, before, live)
     flow.rows = changes
     lags = _lags(engine, states)

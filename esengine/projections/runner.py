@@ -85,6 +85,13 @@ class ProjectionRunner:
         live = cp.live_version(self._store.cursor(), name)
         return live if live is not None else min(self.registered[name].versions)
 
+    def live_projections(self, states: dict[tuple[str, int], cp.Checkpoint] | None = None) -> dict[str, Projection]:
+        """The live version of every registered projection, by name, from one read of the checkpoints (``states``
+        when the caller has read them already)."""
+        states = cp.read_all(self._store.cursor()) if states is None else states
+        live = {name: version for (name, version), c in states.items() if c.live}
+        return {name: self.projection(name, live.get(name) or min(reg.versions)) for name, reg in self.registered.items()}
+
     def live_table(self, name: str, table: str) -> str:
         """The physical name of the live version's table (for queries)."""
         return self.projection(name).table_name(table)

@@ -46,6 +46,15 @@ class Record:
     rows: dict[str, list[dict[str, Any]]]
 
 
+def merged(records: list[Record]) -> tuple[list[StoredEvent], list[str], dict[str, list[dict[str, Any]]]]:
+    """The events, hashes and extra rows (table by table) of several records, in order: one write of them all."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        for table, items in r.rows.items():
+            rows.setdefault(table, []).extend(items)
+    return [e for r in records for e in r.events], [h for r in records for h in r.hashes], rows
+
+
 def _tagged(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$t": value.isoformat()}

@@ -35,9 +35,9 @@ from typing import Any
 
 import duckdb
 
-from esengine.core.events import StoredEvent
+from esengine.core.events import AppendResult, StoredEvent, StreamAppend
 from esengine.errors import EsEngineError, StoreUnavailable
-from esengine.store.journal import RESET_SIZE, Journal, Record, encode
+from esengine.store.journal import RESET_SIZE, Journal, Record, encode, merged
 from esengine.store.writer import (ANY_VERSION, GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
                                    write_group)
 
@@ -72,8 +72,7 @@ def recover(connection: duckdb.DuckDBPyConnection, journal: Journal) -> tuple[st
         if todo:
             cur.execute("BEGIN TRANSACTION")
             try:
-                for record in todo:
-                    write_group(cur, record.events, record.hashes, record.rows, hooks=[])
+                write_group(cur, *merged(todo), hooks=[])
                 cur.execute("UPDATE journal_applied SET seq = ?", [todo[-1].seq])
                 cur.execute("COMMIT")
             except duckdb.Error as e:
@@ -201,7 +200,8 @@ class JournaledWriter(GroupCommitWriter):
         self._applier.join(timeout=60)
 
     # -- the write path ---------------------------------------------------------------------------------
-    def commit(self, appends, rows=None):
+    def commit(self, appends: list[StreamAppend], rows: dict[str, list[dict[str, Any]]] | None = None
+               ) -> list[AppendResult]:
         self._check_rows(rows or {})
         return super().commit(appends, rows)
 
@@ -320,12 +320,7 @@ class JournaledWriter(GroupCommitWriter):
 
     def _transaction(self, records: list[Record], failed: dict[int, tuple[TransactionHook, Exception]]) -> None:
         cur = self._apply_cursor
-        events = [e for r in records for e in r.events]
-        hashes = [h for r in records for h in r.hashes]
-        rows: dict[str, list[dict[str, Any]]] = {}
-        for r in records:
-            for table, items in r.rows.items():
-                rows.setdefault(table, []).extend(items)
+        events, hashes, rows = merged(records)
         hooks = [_Guarded(h) for h in self.hooks if id(h) not in failed]
         cur.execute("BEGIN TRANSACTION")
         try:
