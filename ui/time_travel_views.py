@@ -9,10 +9,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from esengine.core.events import StoredEvent
+from esengine.errors import ValidationError
 from esengine.timetravel import FieldChange, what_if
 from esengine.timetravel.breakpoints import run_until
 from esengine.timetravel.timeline import Timeline, timeline
 from ui.event_views import link
+from ui.feedback import show_error
 from ui.formatting import local_and_utc
 
 MAX_CHART_POINTS = 400  # a long stream is drawn sampled (SVG, not WebGL), so a slider step redraws quickly
@@ -217,9 +219,12 @@ def breakpoint_bar() -> None:
                    disabled=not (S.get("tt_until") or "").strip(), width="stretch",
                    help=f"Move the cursor to the {'last' if direction == 'previous' else 'next'} version where the "
                         "condition becomes true (holds there, and did not at the version before)")
-    if S.get("tt_stop"):
-        found, sentence = S["tt_stop"]
-        (st.success if found else st.info)(sentence)
+    if S.get("tt_stop"):  # here, under the condition, so that a refusal does not move the buttons on the next run
+        outcome, said = S["tt_stop"]
+        if outcome == "refused":
+            show_error(said)
+        else:
+            (st.success if outcome == "found" else st.info)(said)
 
 
 def run_breakpoint(engine, stream_id: str) -> None:
@@ -229,7 +234,11 @@ def run_breakpoint(engine, stream_id: str) -> None:
     if direction not in RUNS or not (S.get("tt_until") or "").strip():
         return
     S.pop("tt_stop", None)
-    stop = run_until(engine, stream_id, S.tt_until, S.tt_cursor, direction)
-    S["tt_stop"] = (stop.found, stop.describe())
+    try:
+        stop = run_until(engine, stream_id, S.tt_until, S.tt_cursor, direction)
+    except ValidationError as e:
+        S["tt_stop"] = ("refused", e)
+        return
+    S["tt_stop"] = ("found" if stop.found else "not found", stop.describe())
     if stop.found:
         S.tt_cursor = stop.version
