@@ -7,9 +7,11 @@ from typing import Any
 
 import pydantic
 
+from esengine.core.events import GeneratedId, generated_id
+
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    return generated_id()
 
 
 class CommandContext(pydantic.BaseModel):
@@ -30,9 +32,11 @@ class CommandContext(pydantic.BaseModel):
                 "command": command_type or self.command_type, "command_id": self.command_id}
 
     def event_id(self, stream_id: str, index: int) -> str:
-        """A stable id for the index-th event this command adds to a stream: a retry re-uses it."""
-        return str(uuid.uuid5(uuid.UUID(self.command_id) if _is_uuid(self.command_id) else uuid.NAMESPACE_OID,
-                              f"{self.command_id}:{stream_id}:{index}"))
+        """A stable id for the index-th event this command adds to a stream: a retry re-uses it. Drawn from a
+        command id this process drew, it is new too (a ``GeneratedId``, which the store need not look up)."""
+        derived = str(uuid.uuid5(uuid.UUID(self.command_id) if _is_uuid(self.command_id) else uuid.NAMESPACE_OID,
+                                 f"{self.command_id}:{stream_id}:{index}"))
+        return GeneratedId(derived) if isinstance(self.command_id, GeneratedId) else derived
 
     def new_stream_id(self, prefix: str) -> str:
         """A new aggregate id derived from the command id, so a retried create targets the same stream."""

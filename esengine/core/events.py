@@ -38,6 +38,17 @@ class DomainEvent(pydantic.BaseModel):
             cls.event_type = cls.__name__
 
 
+class GeneratedId(str):
+    """An event id this process drew (a fresh UUID4): it cannot be stored already, so a commit need not look it up.
+    An id a caller gives (an import, a retried command) is a plain ``str`` and is looked up."""
+
+    __slots__ = ()
+
+
+def generated_id() -> GeneratedId:
+    return GeneratedId(uuid.uuid4())
+
+
 @dataclass(frozen=True)
 class NewEvent:
     """An event on its way into the store (position, version and recorded_at are assigned there)."""
@@ -47,7 +58,16 @@ class NewEvent:
     schema_version: int = 1
     metadata: dict[str, Any] = field(default_factory=dict)
     occurred_at: datetime | None = None
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event_id: str = field(default_factory=generated_id)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.event_id, GeneratedId):  # a caller's id: checked, and written as the store writes it
+            try:
+                canonical = str(uuid.UUID(str(self.event_id)))
+            except ValueError as e:
+                raise ValidationError(f"The event id {self.event_id!r} is not a UUID. Give one such as "
+                                      f"{uuid.uuid4()}, or leave the id out and one is drawn.") from e
+            object.__setattr__(self, "event_id", canonical)
 
 
 @dataclass(frozen=True)

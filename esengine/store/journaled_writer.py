@@ -35,10 +35,10 @@ from typing import Any
 
 import duckdb
 
-from esengine.core.events import AppendResult, StoredEvent, StreamAppend
+from esengine.core.events import AppendResult, GeneratedId, StoredEvent, StreamAppend
 from esengine.errors import EsEngineError, StoreUnavailable
 from esengine.store.journal import RESET_SIZE, Journal, Record, encode, merged
-from esengine.store.writer import (ANY_VERSION, GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
+from esengine.store.writer import (GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
                                    write_group)
 
 log = logging.getLogger(__name__)
@@ -236,10 +236,11 @@ class JournaledWriter(GroupCommitWriter):
 
     def _read_heads_and_ids(self, requests: list[_Request], check_ids: bool
                             ) -> tuple[dict[str, tuple[int, str | None]], set[str]]:
-        # An append without a version check may carry events already stored (an import run again): look their ids
-        # up now, since a journaled commit is acknowledged before DuckDB's unique constraint could object.
+        # An event whose id a caller gave may be stored already (an import run again, a retried command): look
+        # such ids up now, since a journaled commit is acknowledged before DuckDB's unique constraint could object.
+        # The ids this process drew itself cannot be stored yet, so the common command pays nothing for this.
         if (not check_ids and self._journaling and not self._direct
-                and any(a.expected_version == ANY_VERSION and a.events for r in requests for a in r.appends)):
+                and not all(isinstance(e.event_id, GeneratedId) for r in requests for a in r.appends for e in a.events)):
             check_ids = True
         return super()._read_heads_and_ids(requests, check_ids)
 

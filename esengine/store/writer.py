@@ -409,7 +409,7 @@ class GroupCommitWriter:
         for r in requests:
             try:
                 results, after = self._plan(r, planned, existing, position, now, check_ids)
-            except (ConcurrencyError, WrongStreamType) as e:
+            except (ConcurrencyError, WrongStreamType, ValidationError) as e:
                 r.error, r.done = e, True
                 continue
             for res in results:
@@ -456,10 +456,15 @@ class GroupCommitWriter:
         """The events of one request as they would be stored; raises if any of its appends is refused."""
         trial: dict[str, tuple[int, str | None]] = {}
         results = []
+        ids: set[str] = set()
         for a in r.appends:
             actual, kind = trial.get(a.stream_id, planned[a.stream_id])
             _refuse_mismatch(a, actual, kind, check_version=False)
             fresh = [e for e in a.events if e.event_id not in existing]
+            if len({e.event_id for e in fresh} | ids) < len(ids) + len(fresh):
+                raise ValidationError(f"Two events of one commit to '{a.stream_id}' carry the same id. Nothing was "
+                                      "written; give each event its own id (or leave it out and one is drawn).")
+            ids.update(e.event_id for e in fresh)
             if a.expected_version not in (ANY_VERSION, actual) and len(fresh) == len(a.events) and a.events:
                 if not check_ids:  # perhaps a retried command whose events are already stored
                     known = self._existing_ids([e.event_id for e in a.events])

@@ -14,7 +14,7 @@ import pytest
 
 from esengine.core.events import NewEvent
 from esengine.engine import Engine
-from esengine.errors import ConcurrencyError, EsEngineError
+from esengine.errors import ConcurrencyError, EsEngineError, ValidationError
 from esengine.projections.base import Projection, ReadModelTable, RowSet, handles
 from esengine.projections.runner import INLINE
 from esengine.store.contract import EventLog, StoreWriter
@@ -80,6 +80,27 @@ def test_a_retried_append_is_a_no_op(engine):
     assert [e.version for e in first.events] == [1, 2, 3]
     assert again.duplicate and store.count() == 3
     assert store.append("note-1", noted(1), ANY_VERSION).version == 4
+
+
+def test_event_ids_a_caller_gives_are_checked_before_the_commit_is_acknowledged(target):
+    """An id given by a caller (an import, a client's own id) may be stored already: it is skipped as a retry is,
+    in any spelling of the UUID; one id on two events of a commit is refused. The store keeps accepting commits,
+    and it opens again with everything acknowledged (a DuckDB file's journal could not be written otherwise)."""
+    given = str(uuid.uuid4())
+    with Engine(target, domains=()) as engine:
+        store = engine.store
+        store.append("note-1", [NewEvent("Noted", {"i": 1}, event_id=given)], 0)
+        again = store.append("note-2", [NewEvent("Noted", {"i": 2}, event_id=given.upper())], 0)
+        assert again.duplicate and store.current_version("note-2") == 0
+        twice = str(uuid.uuid4())
+        with pytest.raises(ValidationError, match="same id"):
+            store.append("note-3", [NewEvent("Noted", {"i": 3}, event_id=twice)] * 2, 0)
+        with pytest.raises(ValidationError, match="not a UUID"):
+            NewEvent("Noted", {}, event_id="order-42")
+        assert store.append("note-3", noted(2), 0).version == 2  # the store still takes commits
+    with Engine(target, domains=()) as engine:
+        assert (engine.store.get_event(position=1).stream_id, engine.store.get_event(position=1).event_id) == ("note-1", given)
+        assert engine.store.count() == 3 and engine.store.current_version("note-3") == 2
 
 
 def test_positions_are_gap_free_and_versions_count_per_stream(engine):
