@@ -284,4 +284,6 @@ def build_database_file(path, demo: bool = True, events: int = 20_000, seed: int
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:  # the file is closed: its lock file would outlive the rename as a stray ``.partial.lock``
+        partial.with_name(partial.name + ".lock").unlink(missing_ok=True)
     return partial
