@@ -197,13 +197,16 @@ def command_area(engine, form) -> None:
     with plain_errors():
         prefix = prefix_of(form)
         options = picker_options(engine, form, S.get(f"{stream_key(form)}_search") if form.stream_reference else None)
-        if form.stream_reference:
-            stream_section(engine, form, options)
-        notice = S.pop("commands_notice", None)
-        if isinstance(notice, Exception):
-            show_error(notice)
-        elif notice:
-            st.info(notice)
+        # Parts that come and go sit in containers that are always drawn, so the form keeps its place between
+        # reruns (else the browser shows the old Send button beside the new one for a moment)
+        with st.container():
+            if form.stream_reference:
+                stream_section(engine, form, options)
+            notice = S.pop("commands_notice", None)
+            if isinstance(notice, Exception):
+                show_error(notice)
+            elif notice:
+                st.info(notice)
         with st.form(key=f"{prefix}_form"):
             st.subheader(form.title)
             render_fields(form, options, prefix, skip=(form.stream_reference or "", "expected_version"))

@@ -40,8 +40,12 @@ def reference_select(spec: FieldSpec, options: list[Option], key: str, on_change
             ids.insert(0, current)
         st.session_state[key] = current  # the browser gets the current label of the same id
     return st.selectbox(label or spec.label, ids, index=None, key=key, format_func=lambda i: labels.get(i, i),
-                        placeholder=f"Choose a {spec.reference}: type part of its name or id",
+                        placeholder=f"Choose {article(spec.reference)} {spec.reference}: type part of its name or id",
                         filter_mode="contains", help=spec.help, on_change=on_change, args=args)
+
+
+def article(noun: str | None) -> str:
+    return "an" if (noun or "x")[0].lower() in "aeiou" else "a"
 
 
 def number_input(spec: FieldSpec, key: str, label: str | None = None) -> None:
