@@ -14,11 +14,13 @@ Everything that writes DuckDB directly (batches, bulk loads, projection rebuilds
 write lock, so DuckDB has one writer at a time.
 
 What DuckDB could still refuse is checked before a commit is acknowledged: versions and stream types (the
-writer's own bookkeeping), event ids where an append skips the version check, and the tables and columns of
-extra rows. If an inline projection's rows cannot be written, the events are stored without them and the
-projection stops there with the error, as at a poison event. If the applier cannot write a record at all (the
-disk is full, the file is damaged), the writer refuses further commits and says so; the records stay in the
-journal and the next open writes them (:func:`recover`).
+writer's own bookkeeping), event ids a caller gave (ids this process drew cannot be stored yet), and the
+tables, columns and values of extra rows (:mod:`esengine.store.row_check`). If an inline projection's rows
+cannot be written, the events are stored without them and the projection stops there with the error, as at a
+poison event; extra rows that DuckDB refuses after all are kept in ``journal_set_aside`` and the events are
+written. If the applier cannot write a record at all (the disk is full, the file is damaged), the writer
+refuses further commits and says so; the records stay in the journal and the next open writes them
+(:func:`recover`).
 
 Two engines of one process on the same file (tests, scripts) each go around the other's bookkeeping; while
 there are two, both commit straight into DuckDB, whose constraints then arbitrate, as without a journal.
@@ -26,6 +28,7 @@ there are two, both commit straight into DuckDB, whose constraints then arbitrat
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -38,6 +41,7 @@ import duckdb
 from esengine.core.events import AppendResult, GeneratedId, StoredEvent, StreamAppend
 from esengine.errors import EsEngineError, StoreUnavailable
 from esengine.store.journal import RESET_SIZE, Journal, Record, encode, merged
+from esengine.store.row_check import Column, catalog, row_refusal
 from esengine.store.writer import (GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
                                    write_group)
 
@@ -70,13 +74,9 @@ def recover(connection: duckdb.DuckDBPyConnection, journal: Journal) -> tuple[st
             return name, done
         todo = [r for r in records if r.seq > done]
         if todo:
-            cur.execute("BEGIN TRANSACTION")
             try:
-                write_group(cur, *merged(todo), hooks=[])
-                cur.execute("UPDATE journal_applied SET seq = ?", [todo[-1].seq])
-                cur.execute("COMMIT")
+                _write_recovered(cur, todo)
             except duckdb.Error as e:
-                cur.execute("ROLLBACK")
                 raise StoreUnavailable(
                     f"The commits in the journal {journal.path} could not be written into the database "
                     f"({type(e).__name__}: {e}). Nothing was changed; restore the database from a copy, or "
@@ -88,6 +88,49 @@ def recover(connection: duckdb.DuckDBPyConnection, journal: Journal) -> tuple[st
         return name, done
     finally:
         cur.close()
+
+
+def write_records(cur: duckdb.DuckDBPyConnection, records: list[Record], hooks: list[Any] | None = None,
+                  failed: dict[int, tuple[TransactionHook, Exception]] | None = None,
+                  set_aside: Exception | None = None) -> None:
+    """Write journaled ``records`` into DuckDB in one transaction, with the number of the last one. ``failed``
+    hooks are left out and told; with ``set_aside`` (the error DuckDB gave), the extra rows of the (one) record
+    go into ``journal_set_aside`` instead of their tables, so that its acknowledged events are written."""
+    events, hashes, rows = merged(records)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        if set_aside is not None:
+            for table, items in rows.items():
+                for row in items:
+                    cur.execute("INSERT INTO journal_set_aside VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                                [records[-1].journal, records[-1].seq, table, json.dumps(row, default=str),
+                                 f"{type(set_aside).__name__}: {set_aside}"])
+            log.error("DuckDB refused the extra rows of journaled commit %d (%s); its events are written and the "
+                      "rows are kept in the table journal_set_aside", records[-1].seq, set_aside)
+            rows = {}
+        write_group(cur, events, hashes, rows, hooks or [])
+        for hook, error in (failed or {}).values():
+            log.error("a writer hook could not write its rows for positions %d-%d: %s",
+                      events[0].position, events[-1].position, error)
+            getattr(hook, "failed", lambda *_: None)(cur, events, error)
+        cur.execute("UPDATE journal_applied SET seq = ?", [records[-1].seq])
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+
+
+def _write_recovered(cur: duckdb.DuckDBPyConnection, records: list[Record]) -> None:
+    """Write records left in the journal: all at once, else one by one, setting aside rows DuckDB refuses."""
+    try:
+        write_records(cur, records)
+        return
+    except duckdb.Error as e:
+        if len(records) == 1:
+            write_records(cur, records, set_aside=e)
+            return
+    for record in records:
+        _write_recovered(cur, [record])
 
 
 class _OpenFiles:
@@ -141,7 +184,7 @@ class JournaledWriter(GroupCommitWriter):
             self.journal.close()
             raise
         self._journaled_seq = self._applied_seq
-        self._columns: dict[str, set[str]] = {}
+        self._columns: dict[str, dict[str, Column]] = {}
         self._catalog_lock = threading.Lock()
         super().__init__(connection)
         self._apply_cursor = connection.cursor()
@@ -210,29 +253,33 @@ class JournaledWriter(GroupCommitWriter):
         super().write_rows(rows)
 
     def _check_rows(self, rows: dict[str, list[dict[str, Any]]]) -> None:
-        """Refuse extra rows for a table or column the store does not have, before anything is journaled."""
+        """Refuse extra rows that DuckDB would refuse (no such table or column, a value of the wrong type, a
+        missing value), before anything is journaled: the applier must be able to write what was acknowledged."""
         for table, items in rows.items():
             names = {k for row in items for k in row}
-            if not names <= self._columns.get(table, set()):
+            if not names <= self._columns.get(table, {}).keys():
                 self._read_catalog()
                 known = self._columns.get(table)
                 if known is None:
                     raise EsEngineError(f"The rows cannot be stored: the store has no table '{table}'. "
                                         "Nothing was written.")
-                if not names <= known:
+                if not names <= known.keys():
                     raise EsEngineError(f"The rows cannot be stored: the table '{table}' has no column "
-                                        f"{', '.join(repr(n) for n in sorted(names - known))}. Nothing was written.")
+                                        f"{', '.join(repr(n) for n in sorted(names - known.keys()))}. Nothing was written.")
+            columns = self._columns[table]
+            for row in items:
+                problem = row_refusal(table, columns, row)
+                if problem:
+                    raise EsEngineError(f"The rows cannot be stored: {problem}. Nothing was written.")
 
     def _read_catalog(self) -> None:
         self.drain()
         with self._catalog_lock:
             cur = self._apply_cursor.cursor()
             try:
-                found = cur.execute("SELECT table_name, list(column_name) FROM duckdb_columns() WHERE "
-                                    "database_name = current_database() AND schema_name = 'main' GROUP BY 1").fetchall()
+                self._columns = catalog(cur)
             finally:
                 cur.close()
-            self._columns = {table: set(columns) for table, columns in found}
 
     def _read_heads_and_ids(self, requests: list[_Request], check_ids: bool
                             ) -> tuple[dict[str, tuple[int, str | None]], set[str]]:
@@ -306,34 +353,33 @@ class JournaledWriter(GroupCommitWriter):
 
     def _apply(self, records: list[Record]) -> None:
         """Write ``records`` in one transaction. If that fails, write them one by one; a record that a hook
-        cannot take is written without that hook, which is told (an inline projection stops there)."""
+        cannot take is written without that hook, which is told (an inline projection stops there); a record
+        whose extra rows DuckDB refuses after all is written with those rows set aside (:func:`write_records`)."""
         failed: dict[int, tuple[TransactionHook, Exception]] = {}
+        set_aside: Exception | None = None
         while True:
             try:
-                self._transaction(records, failed)
+                self._transaction(records, failed, set_aside)
                 return
             except _HookFailed as e:
                 if len(records) > 1:
                     break
                 failed[id(e.hook)] = (e.hook, e.error)
+            except duckdb.Error as e:
+                if len(records) > 1:
+                    break
+                if set_aside is not None:
+                    raise
+                set_aside = e
         for record in records:
             self._apply([record])
 
-    def _transaction(self, records: list[Record], failed: dict[int, tuple[TransactionHook, Exception]]) -> None:
-        cur = self._apply_cursor
-        events, hashes, rows = merged(records)
+    def _transaction(self, records: list[Record], failed: dict[int, tuple[TransactionHook, Exception]],
+                     set_aside: Exception | None) -> None:
         hooks = [_Guarded(h) for h in self.hooks if id(h) not in failed]
-        cur.execute("BEGIN TRANSACTION")
         try:
-            write_group(cur, events, hashes, rows, hooks)  # type: ignore[arg-type]
-            for hook, error in failed.values():
-                log.error("a writer hook could not write its rows for positions %d-%d: %s",
-                          events[0].position, events[-1].position, error)
-                getattr(hook, "failed", lambda *_: None)(cur, events, error)
-            cur.execute("UPDATE journal_applied SET seq = ?", [records[-1].seq])
-            cur.execute("COMMIT")
+            write_records(self._apply_cursor, records, hooks, failed, set_aside)
         except BaseException:
-            cur.execute("ROLLBACK")
             for hook in self.hooks:
                 getattr(hook, "rolled_back", lambda: None)()
             raise

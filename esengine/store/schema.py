@@ -12,7 +12,7 @@ import duckdb
 from esengine.errors import StoreUnavailable
 from esengine.store import chain
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, list[str | Callable[[duckdb.DuckDBPyConnection, int], int]]] = {
     1: [
@@ -72,6 +72,17 @@ _MIGRATIONS: dict[int, list[str | Callable[[duckdb.DuckDBPyConnection, int], int
     3: [
         "CREATE TABLE journal_applied (journal VARCHAR NOT NULL, seq BIGINT NOT NULL)",
         "INSERT INTO journal_applied VALUES (CAST(uuid() AS VARCHAR), 0)",
+    ],
+    # 4: extra rows of a journaled commit that DuckDB refused after all (its events were written): kept, not lost
+    4: [
+        """CREATE TABLE journal_set_aside (
+            journal      VARCHAR   NOT NULL,
+            seq          BIGINT    NOT NULL,
+            table_name   VARCHAR   NOT NULL,
+            row_json     JSON      NOT NULL,
+            error        VARCHAR   NOT NULL,
+            set_aside_at TIMESTAMP NOT NULL
+        )""",
     ],
 }
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,90 @@ def test_rows_for_a_table_the_store_lacks_are_refused_before_anything_is_acknowl
         engine.writer.write_rows({"command_log": [{"command_id": "c", "colour": "red"}]})
     assert engine.writer.behind == 0 and engine.store.cursor().execute(
         "SELECT count(*) FROM command_log").fetchall()[0][0] == 0
+
+
+def snapshot_row(**change) -> dict:
+    row = {"stream_id": "note-1", "stream_type": "note", "version": 1, "state_schema": 1, "state": '{"n": 1}',
+           "created_at": datetime(2026, 12, 3, 12, 0)}
+    return {k: v for k, v in {**row, **change}.items() if v is not MISSING}
+
+
+MISSING = object()
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"version": "one"}, "'version' of 'snapshots' takes a whole number"),
+    ({"version": 2 ** 31}, "'version' of 'snapshots' takes a whole number from -2,147,483,648 to 2,147,483,647"),
+    ({"stream_type": None}, "'stream_type' of 'snapshots' needs a value"),
+    ({"created_at": MISSING}, "'created_at' of 'snapshots' needs a value and the row has none"),
+    ({"state": '{"n": NaN}'}, "'state' of 'snapshots' takes JSON text"),
+    ({"state": "{n: 1"}, "'state' of 'snapshots' takes JSON text"),
+    ({"created_at": "yesterday"}, "'created_at' of 'snapshots' takes a date and time"),
+    ({"stream_id": 7}, "'stream_id' of 'snapshots' takes text"),
+])
+def test_rows_duckdb_would_refuse_are_refused_before_the_commit_is_acknowledged(tmp_path, change, said):
+    """The journal acknowledges a commit before DuckDB sees its rows: a value DuckDB would refuse must be refused
+    with the commit, or the applier could never write it (the store would stop, and refuse to open again)."""
+    from esengine.core.events import NewEvent
+    from esengine.errors import EsEngineError
+    path = tmp_path / "rows.duckdb"
+    with Engine(path, domains=()) as engine:
+        with pytest.raises(EsEngineError, match=re.escape(said)):
+            engine.store.append("note-1", [NewEvent("Noted", {})], 0, rows={"snapshots": [snapshot_row(**change)]})
+        assert engine.writer.behind == 0 and engine.store.count() == 0
+        engine.store.append("note-1", [NewEvent("Noted", {})], 0, rows={"snapshots": [snapshot_row()]})
+    with Engine(path, domains=()) as engine:  # and it opens again
+        assert engine.store.count() == 1 and engine.store.cursor().execute(
+            "SELECT count(*) FROM snapshots").fetchall()[0][0] == 1
+
+
+def test_rows_duckdb_refuses_after_the_acknowledgement_are_set_aside_and_the_store_goes_on(tmp_path):
+    """What the checks before the acknowledgement cannot see (here a key already in a table of the caller's) must
+    not stop the store: the commit's events are written, its rows kept in journal_set_aside with DuckDB's error."""
+    from esengine.core.events import NewEvent
+    path = tmp_path / "rows.duckdb"
+    with Engine(path, domains=()) as engine:
+        engine.writer.run(lambda cur: cur.execute("CREATE TABLE labels (id VARCHAR PRIMARY KEY, text VARCHAR)"))
+        engine.store.append("note-1", [NewEvent("Noted", {})], 0, rows={"labels": [{"id": "a", "text": "first"}]})
+        second = engine.store.append("note-2", [NewEvent("Noted", {})], 0,
+                                     rows={"labels": [{"id": "a", "text": "second"}]})  # acknowledged
+        assert second.version == 1
+        assert engine.store.append("note-3", [NewEvent("Noted", {})], 0).version == 1  # the store goes on
+        cur = engine.store.cursor()
+        assert cur.execute("SELECT text FROM labels").fetchall() == [("first",)]
+        aside = cur.execute("SELECT table_name, row_json, error FROM journal_set_aside").fetchall()
+        assert [(t, json.loads(r)) for t, r, _ in aside] == [("labels", {"id": "a", "text": "second"})]
+        assert "Duplicate key" in aside[0][2]
+    with Engine(path, domains=()) as engine:
+        assert [e.stream_id for e in engine.store.read_all()] == ["note-1", "note-2", "note-3"]
+        assert verify_store(engine).ok
+
+
+CRASHING_WITH_ROWS = """
+import os, sys, threading
+from esengine.engine import Engine
+from esengine.core.events import NewEvent
+
+engine = Engine(sys.argv[1], domains=())
+engine.writer.run(lambda cur: cur.execute("CREATE TABLE labels (id VARCHAR PRIMARY KEY, text VARCHAR)"))
+engine.writer._apply = lambda records: threading.Event().wait()  # DuckDB never gets what follows
+for i, text in enumerate(["first", "second", "third"]):
+    engine.store.append(f"note-{i}", [NewEvent("Noted", {})], 0, rows={"labels": [{"id": "a", "text": text}]})
+os._exit(0)
+"""
+
+
+def test_after_a_crash_rows_duckdb_refuses_are_set_aside_and_every_acknowledged_event_is_written(tmp_path):
+    path = tmp_path / "rows.duckdb"
+    done = subprocess.run([sys.executable, "-c", CRASHING_WITH_ROWS, str(path)], check=False, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with Engine(path, domains=()) as engine:
+        cur = engine.store.cursor()
+        assert [e.stream_id for e in engine.store.read_all()] == ["note-0", "note-1", "note-2"]
+        assert cur.execute("SELECT text FROM labels").fetchall() == [("first",)]
+        assert [json.loads(r)["text"] for r, in cur.execute(
+            "SELECT row_json FROM journal_set_aside ORDER BY seq").fetchall()] == ["second", "third"]
 
 
 def test_a_close_refused_while_a_reader_is_busy_leaves_the_store_serving(tmp_path, monkeypatch):
