@@ -8,6 +8,7 @@ columns of other types are left to DuckDB.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,6 +43,34 @@ def catalog(cur) -> dict[str, dict[str, Column]]:
     return tables
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\ud[89a-f]", re.IGNORECASE)  # how json.dumps writes half of a UTF-16 pair
+
+
+def json_text_refusal(text: str) -> str | None:
+    """Why DuckDB would refuse JSON text that Python wrote (``json.dumps``), or None. A half of a UTF-16
+    surrogate pair without its other half is not text; DuckDB's JSON parser refuses it (emoji come in pairs)."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return None
+    try:
+        json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds half of a UTF-16 surrogate pair without the other half, which is not text"
+    return None
+
+
+def is_text(value: Any) -> bool:
+    """A str DuckDB can store: UTF-8 has no place for half of a surrogate pair."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _not_a_constant(text: str) -> None:
     raise ValueError(f"{text} is not JSON")
 
@@ -67,15 +96,15 @@ def misfit(column: Column, value: Any) -> str | None:
     if kind == "BOOLEAN":
         return None if isinstance(value, bool) else "takes true or false"
     if kind == "VARCHAR":
-        return None if isinstance(value, str) else "takes text"
+        return None if is_text(value) else "takes text"
     if kind == "JSON":
         if isinstance(value, (dict, list)):
-            return None
+            return json_text_refusal(json.dumps(value, default=str))
         try:
             json.loads(value, parse_constant=_not_a_constant)
-            return None
         except (TypeError, ValueError):
             return "takes JSON text (no NaN or Infinity), a dict or a list"
+        return json_text_refusal(value)
     if kind in _TIMES:
         return None if isinstance(value, datetime) else "takes a date and time"
     if kind == "DATE":

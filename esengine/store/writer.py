@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from esengine.core.events import AppendResult, NewEvent, StoredEvent, StreamAppend, as_utc_naive, utcnow
 from esengine.errors import ConcurrencyError, EsEngineError, ValidationError, WrongStreamType
+from esengine.store.row_check import is_text, json_text_refusal
 from esengine.store import chain
 
 SMALL_INSERT = 16
@@ -92,6 +93,11 @@ def _json(value: Any) -> str:
 def _check_stream(append: StreamAppend) -> None:
     if not append.stream_id or not isinstance(append.stream_id, str):
         raise ValidationError("A stream id is required to append events.", {"stream_id": "required"})
+    for what, name in (("stream id", append.stream_id), ("stream type", append.stream_type),
+                       *(("event type", e.event_type) for e in append.events)):
+        if not is_text(name):
+            raise ValidationError(f"The {what} {name!r} is not text the store can keep (half of a UTF-16 surrogate "
+                                  "pair, or not a string). Nothing was written.")
 
 
 class GroupCommitWriter:
@@ -465,6 +471,12 @@ class GroupCommitWriter:
                 raise ValidationError(f"Two events of one commit to '{a.stream_id}' carry the same id. Nothing was "
                                       "written; give each event its own id (or leave it out and one is drawn).")
             ids.update(e.event_id for e in fresh)
+            for e in fresh:
+                for part in ("data", "metadata"):
+                    problem = json_text_refusal(_json(getattr(e, part)))
+                    if problem:
+                        raise ValidationError(f"The {part} of a {e.event_type} event for '{a.stream_id}' {problem}. "
+                                              "Nothing was written; correct the text and send it again.")
             if a.expected_version not in (ANY_VERSION, actual) and len(fresh) == len(a.events) and a.events:
                 if not check_ids:  # perhaps a retried command whose events are already stored
                     known = self._existing_ids([e.event_id for e in a.events])

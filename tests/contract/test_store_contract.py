@@ -5,6 +5,7 @@ is, appends conflict, retry, order and roll back the same way, and reads give th
 """
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 import time
@@ -101,6 +102,20 @@ def test_event_ids_a_caller_gives_are_checked_before_the_commit_is_acknowledged(
     with Engine(target, domains=()) as engine:
         assert (engine.store.get_event(position=1).stream_id, engine.store.get_event(position=1).event_id) == ("note-1", given)
         assert engine.store.count() == 3 and engine.store.current_version("note-3") == 2
+
+
+@pytest.mark.parametrize("stream, data, said", [
+    ("note-1", {"text": "half a pair \ud83d"}, "The data of a Noted event for 'note-1' holds half of a UTF-16"),
+    ("note-\udc00", {"text": "fine"}, "The stream id 'note-\\udc00' is not text"),
+])
+def test_text_that_is_not_text_is_refused_before_anything_is_written(engine, stream, data, said):
+    """Half of a UTF-16 surrogate pair (what a broken client or a bad decode leaves) cannot be stored as UTF-8:
+    refused in words, nothing written, and the store goes on. Whole pairs (emoji) are text."""
+    with pytest.raises(ValidationError, match=re.escape(said)):
+        engine.store.append(stream, [NewEvent("Noted", data)], 0)
+    assert engine.store.count() == 0
+    assert engine.store.append("note-2", [NewEvent("Noted", {"text": "🙂 Köln"})], 0).version == 1
+    assert engine.store.read_all()[0].data == {"text": "🙂 Köln"}
 
 
 def test_positions_are_gap_free_and_versions_count_per_stream(engine):

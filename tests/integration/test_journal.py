@@ -150,6 +150,8 @@ MISSING = object()
     ({"state": "{n: 1"}, "'state' of 'snapshots' takes JSON text"),
     ({"created_at": "yesterday"}, "'created_at' of 'snapshots' takes a date and time"),
     ({"stream_id": 7}, "'stream_id' of 'snapshots' takes text"),
+    ({"stream_type": "note\udc00"}, "'stream_type' of 'snapshots' takes text"),
+    ({"state": {"n": "half a pair \ud83d"}}, "'state' of 'snapshots' holds half of a UTF-16 surrogate pair"),
 ])
 def test_rows_duckdb_would_refuse_are_refused_before_the_commit_is_acknowledged(tmp_path, change, said):
     """The journal acknowledges a commit before DuckDB sees its rows: a value DuckDB would refuse must be refused
