@@ -98,6 +98,10 @@ def _check_stream(append: StreamAppend) -> None:
         if not is_text(name):
             raise ValidationError(f"The {what} {name!r} is not text the store can keep (half of a UTF-16 surrogate "
                                   "pair, or not a string). Nothing was written.")
+    for e in append.events:
+        if type(e.schema_version) is not int or not 0 < e.schema_version < 2 ** 31:
+            raise ValidationError(f"The schema version of a {e.event_type} event must be a whole number from 1 to "
+                                  f"2,147,483,647, not {e.schema_version!r}. Nothing was written.")
 
 
 class GroupCommitWriter:

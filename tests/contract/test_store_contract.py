@@ -113,6 +113,8 @@ def test_text_that_is_not_text_is_refused_before_anything_is_written(engine, str
     refused in words, nothing written, and the store goes on. Whole pairs (emoji) are text."""
     with pytest.raises(ValidationError, match=re.escape(said)):
         engine.store.append(stream, [NewEvent("Noted", data)], 0)
+    with pytest.raises(ValidationError, match="schema version of a Noted event must be a whole number"):
+        engine.store.append("note-1", [NewEvent("Noted", {}, schema_version=2 ** 31)], 0)
     assert engine.store.count() == 0
     assert engine.store.append("note-2", [NewEvent("Noted", {"text": "🙂 Köln"})], 0).version == 1
     assert engine.store.read_all()[0].data == {"text": "🙂 Köln"}
