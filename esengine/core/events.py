@@ -44,6 +44,9 @@ class GeneratedId(str):
 
     __slots__ = ()
 
+    def __reduce__(self):  # an id that left this process (pickled, queued, sent back later) is looked up again
+        return str, (str(self),)
+
 
 def generated_id() -> GeneratedId:
     return GeneratedId(uuid.uuid4())

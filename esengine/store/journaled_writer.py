@@ -42,7 +42,7 @@ from esengine.core.events import AppendResult, GeneratedId, StoredEvent, StreamA
 from esengine.errors import EsEngineError, StoreUnavailable
 from esengine.store.journal import RESET_SIZE, Journal, Record, encode, merged
 from esengine.store.row_check import Column, catalog, row_refusal
-from esengine.store.writer import (GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
+from esengine.store.writer import (ANY_VERSION, GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
                                    write_group)
 
 log = logging.getLogger(__name__)
@@ -287,7 +287,8 @@ class JournaledWriter(GroupCommitWriter):
         # such ids up now, since a journaled commit is acknowledged before DuckDB's unique constraint could object.
         # The ids this process drew itself cannot be stored yet, so the common command pays nothing for this.
         if (not check_ids and self._journaling and not self._direct
-                and not all(isinstance(e.event_id, GeneratedId) for r in requests for a in r.appends for e in a.events)):
+                and not all(a.expected_version != ANY_VERSION and all(isinstance(e.event_id, GeneratedId) for e in a.events)
+                            for r in requests for a in r.appends)):
             check_ids = True
         return super()._read_heads_and_ids(requests, check_ids)
 

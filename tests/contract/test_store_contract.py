@@ -5,6 +5,7 @@ is, appends conflict, retry, order and roll back the same way, and reads give th
 """
 from __future__ import annotations
 
+import pickle
 import re
 import threading
 import uuid
@@ -99,9 +100,13 @@ def test_event_ids_a_caller_gives_are_checked_before_the_commit_is_acknowledged(
         with pytest.raises(ValidationError, match="not a UUID"):
             NewEvent("Noted", {}, event_id="order-42")
         assert store.append("note-3", noted(2), 0).version == 2  # the store still takes commits
+        sent = noted(1)  # an event queued by a client (pickled) and sent again once it was stored
+        store.append("note-4", sent, 0)
+        assert store.append("note-4", pickle.loads(pickle.dumps(sent)), ANY_VERSION).duplicate
     with Engine(target, domains=()) as engine:
+        assert engine.store.current_version("note-4") == 1
         assert (engine.store.get_event(position=1).stream_id, engine.store.get_event(position=1).event_id) == ("note-1", given)
-        assert engine.store.count() == 3 and engine.store.current_version("note-3") == 2
+        assert engine.store.count() == 4 and engine.store.current_version("note-3") == 2
 
 
 @pytest.mark.parametrize("stream, data, said", [
