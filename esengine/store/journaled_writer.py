@@ -41,7 +41,7 @@ import duckdb
 from esengine.core.events import AppendResult, GeneratedId, StoredEvent, StreamAppend
 from esengine.errors import EsEngineError, StoreUnavailable
 from esengine.store.journal import RESET_SIZE, Journal, Record, encode, merged
-from esengine.store.row_check import Column, catalog, row_refusal
+from esengine.store.row_check import Table, catalog, row_refusal
 from esengine.store.writer import (ANY_VERSION, GroupCommitWriter, TransactionHook, _Group, _Request, merged_rows,
                                    write_group)
 
@@ -184,7 +184,7 @@ class JournaledWriter(GroupCommitWriter):
             self.journal.close()
             raise
         self._journaled_seq = self._applied_seq
-        self._columns: dict[str, dict[str, Column]] = {}
+        self._tables: dict[str, Table] = {}
         self._catalog_lock = threading.Lock()
         super().__init__(connection)
         self._apply_cursor = connection.cursor()
@@ -257,18 +257,18 @@ class JournaledWriter(GroupCommitWriter):
         missing value), before anything is journaled: the applier must be able to write what was acknowledged."""
         for table, items in rows.items():
             names = {k for row in items for k in row}
-            if not names <= self._columns.get(table, {}).keys():
+            if table not in self._tables or not names <= self._tables[table].columns.keys():
                 self._read_catalog()
-                known = self._columns.get(table)
+                known = self._tables.get(table)
                 if known is None:
                     raise EsEngineError(f"The rows cannot be stored: the store has no table '{table}'. "
                                         "Nothing was written.")
-                if not names <= known.keys():
+                if not names <= known.columns.keys():
                     raise EsEngineError(f"The rows cannot be stored: the table '{table}' has no column "
-                                        f"{', '.join(repr(n) for n in sorted(names - known.keys()))}. Nothing was written.")
-            columns = self._columns[table]
+                                        f"{', '.join(repr(n) for n in sorted(names - known.columns.keys()))}. "
+                                        "Nothing was written.")
             for row in items:
-                problem = row_refusal(table, columns, row)
+                problem = row_refusal(table, self._tables[table], row)
                 if problem:
                     raise EsEngineError(f"The rows cannot be stored: {problem}. Nothing was written.")
 
@@ -277,7 +277,7 @@ class JournaledWriter(GroupCommitWriter):
         with self._catalog_lock:
             cur = self._apply_cursor.cursor()
             try:
-                self._columns = catalog(cur)
+                self._tables = catalog(cur)
             finally:
                 cur.close()
 

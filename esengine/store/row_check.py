@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +27,7 @@ CATALOG_SQL = ("SELECT table_name, column_name, data_type, is_nullable, column_d
 
 @dataclass(frozen=True)
 class Column:
-    """A column as DuckDB declares it."""
+    """A column as DuckDB declares it; ``check`` says what is wrong with a value for it (None: DuckDB takes it)."""
 
     name: str
     type: str
@@ -34,13 +36,28 @@ class Column:
     precision: int | None = None
     scale: int | None = None
 
+    @cached_property
+    def check(self) -> Callable[[Any], str | None]:
+        return _checker(self)
 
-def catalog(cur) -> dict[str, dict[str, Column]]:
+
+@dataclass(frozen=True)
+class Table:
+    """A table's columns, and those a row must give (NOT NULL without a default)."""
+
+    columns: dict[str, Column]
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        return tuple(n for n, c in self.columns.items() if not c.nullable and not c.has_default)
+
+
+def catalog(cur) -> dict[str, Table]:
     """Every table of the main schema with its columns."""
     tables: dict[str, dict[str, Column]] = {}
     for table, name, kind, nullable, default, precision, scale in cur.execute(CATALOG_SQL).fetchall():
         tables.setdefault(table, {})[name] = Column(name, kind, nullable, default, precision, scale)
-    return tables
+    return {name: Table(columns) for name, columns in tables.items()}
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\ud[89a-f]", re.IGNORECASE)  # how json.dumps writes half of a UTF-16 pair
@@ -75,59 +92,67 @@ def _not_a_constant(text: str) -> None:
     raise ValueError(f"{text} is not JSON")
 
 
-def misfit(column: Column, value: Any) -> str | None:
-    """What is wrong with ``value`` for ``column`` in words, or None when DuckDB will take it."""
-    if value is None:
-        return None if column.nullable else "needs a value"
-    kind = column.type
+def _checker(column: Column) -> Callable[[Any], str | None]:
+    """The check of one column, chosen once per column (a commit checks every value of its rows)."""
+    kind, none = column.type, None if column.nullable else "needs a value"
+
+    def typed(accepts: Callable[[Any], bool], said: str) -> Callable[[Any], str | None]:
+        return lambda value: none if value is None else (None if accepts(value) else said)
+
     if kind in _SIGNED or kind in _UNSIGNED:
         bits = _SIGNED.get(kind) or _UNSIGNED[kind]
         low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if kind in _SIGNED else (0, 2 ** bits - 1)
-        if isinstance(value, int) and low <= value <= high:
-            return None
-        return f"takes a whole number from {low:,} to {high:,}"
+        return typed(lambda v: isinstance(v, int) and low <= v <= high, f"takes a whole number from {low:,} to {high:,}")
     if kind in ("DOUBLE", "FLOAT", "REAL"):
-        return None if isinstance(value, (int, float, Decimal)) else "takes a number"
+        return typed(lambda v: isinstance(v, (int, float, Decimal)), "takes a number")
     if kind.startswith("DECIMAL"):
-        whole = (column.precision or 18) - (column.scale or 0)
-        if isinstance(value, (int, float, Decimal)) and abs(value) < 10 ** whole:
-            return None
-        return f"takes a number below {10 ** whole:,}"
+        below = 10 ** ((column.precision or 18) - (column.scale or 0))
+        return typed(lambda v: isinstance(v, (int, float, Decimal)) and abs(v) < below, f"takes a number below {below:,}")
     if kind == "BOOLEAN":
-        return None if isinstance(value, bool) else "takes true or false"
+        return typed(lambda v: isinstance(v, bool), "takes true or false")
     if kind == "VARCHAR":
-        return None if is_text(value) else "takes text"
+        return typed(is_text, "takes text")
     if kind == "JSON":
-        if isinstance(value, (dict, list)):
-            return json_text_refusal(json.dumps(value, default=str))
-        try:
-            json.loads(value, parse_constant=_not_a_constant)
-        except (TypeError, ValueError):
-            return "takes JSON text (no NaN or Infinity), a dict or a list"
-        return json_text_refusal(value)
+        return lambda value: none if value is None else _json_misfit(value)
     if kind in _TIMES:
-        return None if isinstance(value, datetime) else "takes a date and time"
+        return typed(lambda v: isinstance(v, datetime), "takes a date and time")
     if kind == "DATE":
-        return None if isinstance(value, date) and not isinstance(value, datetime) else "takes a date"
+        return typed(lambda v: isinstance(v, date) and not isinstance(v, datetime), "takes a date")
     if kind == "UUID":
-        if isinstance(value, uuid.UUID):
-            return None
-        try:
-            uuid.UUID(str(value))
-            return None
-        except ValueError:
-            return "takes a UUID"
-    return None  # a type not modelled here: DuckDB decides
+        return typed(_is_uuid, "takes a UUID")
+    return lambda value: none if value is None else None  # a type not modelled here: DuckDB decides
 
 
-def row_refusal(table: str, columns: dict[str, Column], row: dict[str, Any]) -> str | None:
-    """Why DuckDB would refuse ``row`` for ``table``, in a sentence, or None. Every column of the row is known."""
-    for name, column in columns.items():
-        if name not in row and not column.nullable and not column.has_default:
-            return f"the column '{name}' of '{table}' needs a value and the row has none"
-    for name, value in row.items():
-        problem = misfit(columns[name], value)
+def _json_misfit(value: Any) -> str | None:
+    if isinstance(value, (dict, list)):
+        return json_text_refusal(json.dumps(value, default=str))
+    try:
+        json.loads(value, parse_constant=_not_a_constant)
+    except (TypeError, ValueError):
+        return "takes JSON text (no NaN or Infinity), a dict or a list"
+    return json_text_refusal(value)
+
+
+def _is_uuid(value: Any) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def row_refusal(name: str, table: Table, row: dict[str, Any]) -> str | None:
+    """Why DuckDB would refuse ``row`` for the table ``name``, in a sentence, or None. Every column of the row
+    is known."""
+    for column in table.required:
+        if column not in row:
+            return f"the column '{column}' of '{name}' needs a value and the row has none"
+    columns = table.columns
+    for column, value in row.items():
+        problem = columns[column].check(value)
         if problem:
             shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-            return f"the column '{name}' of '{table}' {problem}, not {shown}"
+            return f"the column '{column}' of '{name}' {problem}, not {shown}"
     return None
