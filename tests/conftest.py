@@ -156,6 +156,12 @@ def wait_for_app(page) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
 
 
+def settle(page) -> None:
+    """Wait until the run is over and no element of the previous run is left (Streamlit marks them stale)."""
+    wait_for_app(page)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=120_000)
+
+
 def app_test(path: str, timeout: float = 60):
     """An AppTest of a project file given from the project root, e.g. ``app_test("pages/overview.py")``."""
     from streamlit.testing.v1 import AppTest

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import wait_for_app
+from tests.conftest import settle, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +84,7 @@ def test_the_filtered_events_download_as_csv_and_json_lines(app_server, page):
     count = int(re.search(r"([\d,]+) matching", page.get_by_text(re.compile(r"matching events")).inner_text())
                 .group(1).replace(",", ""))
     for label, name in (("Export the filtered events as CSV", "events.csv"), ("… as JSON lines", "events.jsonl")):
+        settle(page)  # a click on a button that a rerun is replacing is lost: a person clicks what is there
         with page.expect_download() as download:
             page.get_by_role("button", name=label).click()
         assert download.value.suggested_filename == name
