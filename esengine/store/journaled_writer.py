@@ -33,6 +33,7 @@ import logging
 import os
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def recover(connection: duckdb.DuckDBPyConnection, journal: Journal) -> tuple[st
         todo = [r for r in records if r.seq > done]
         if todo:
             try:
-                _write_recovered(cur, todo)
+                apply_records(cur, todo)
             except duckdb.Error as e:
                 raise StoreUnavailable(
                     f"The commits in the journal {journal.path} could not be written into the database "
@@ -90,7 +91,7 @@ def recover(connection: duckdb.DuckDBPyConnection, journal: Journal) -> tuple[st
         cur.close()
 
 
-def write_records(cur: duckdb.DuckDBPyConnection, records: list[Record], hooks: list[Any] | None = None,
+def write_records(cur: duckdb.DuckDBPyConnection, records: list[Record], hooks: Sequence[Any] = (),
                   failed: dict[int, tuple[TransactionHook, Exception]] | None = None,
                   set_aside: Exception | None = None) -> None:
     """Write journaled ``records`` into DuckDB in one transaction, with the number of the last one. ``failed``
@@ -108,7 +109,7 @@ def write_records(cur: duckdb.DuckDBPyConnection, records: list[Record], hooks: 
             log.error("DuckDB refused the extra rows of journaled commit %d (%s); its events are written and the "
                       "rows are kept in the table journal_set_aside", records[-1].seq, set_aside)
             rows = {}
-        write_group(cur, events, hashes, rows, hooks or [])
+        write_group(cur, events, hashes, rows, list(hooks))
         for hook, error in (failed or {}).values():
             log.error("a writer hook could not write its rows for positions %d-%d: %s",
                       events[0].position, events[-1].position, error)
@@ -120,17 +121,33 @@ def write_records(cur: duckdb.DuckDBPyConnection, records: list[Record], hooks: 
         raise
 
 
-def _write_recovered(cur: duckdb.DuckDBPyConnection, records: list[Record]) -> None:
-    """Write records left in the journal: all at once, else one by one, setting aside rows DuckDB refuses."""
-    try:
-        write_records(cur, records)
-        return
-    except duckdb.Error as e:
-        if len(records) == 1:
-            write_records(cur, records, set_aside=e)
+def apply_records(cur: duckdb.DuckDBPyConnection, records: list[Record],
+                  hooks: Sequence[TransactionHook] = ()) -> None:
+    """Write ``records`` in one transaction (:func:`write_records`). If that fails, write them one by one; a record
+    that a hook cannot take is written without that hook, which is told (an inline projection stops there); a
+    record whose extra rows DuckDB refuses after all is written with those rows set aside. The applier and the
+    recovery on open (no hooks) both write this way."""
+    failed: dict[int, tuple[TransactionHook, Exception]] = {}
+    set_aside: Exception | None = None
+    while True:
+        try:
+            write_records(cur, records, [_Guarded(h) for h in hooks if id(h) not in failed], failed, set_aside)
             return
+        except BaseException as e:
+            for hook in hooks:
+                getattr(hook, "rolled_back", lambda: None)()
+            if not isinstance(e, (_HookFailed, duckdb.Error)):
+                raise
+            if len(records) > 1:
+                break
+            if isinstance(e, _HookFailed):
+                failed[id(e.hook)] = (e.hook, e.error)
+            elif set_aside is not None:
+                raise
+            else:
+                set_aside = e
     for record in records:
-        _write_recovered(cur, [record])
+        apply_records(cur, [record], hooks)
 
 
 class _OpenFiles:
@@ -353,37 +370,7 @@ class JournaledWriter(GroupCommitWriter):
                 self.journal.reset(self._applied_seq)
 
     def _apply(self, records: list[Record]) -> None:
-        """Write ``records`` in one transaction. If that fails, write them one by one; a record that a hook
-        cannot take is written without that hook, which is told (an inline projection stops there); a record
-        whose extra rows DuckDB refuses after all is written with those rows set aside (:func:`write_records`)."""
-        failed: dict[int, tuple[TransactionHook, Exception]] = {}
-        set_aside: Exception | None = None
-        while True:
-            try:
-                self._transaction(records, failed, set_aside)
-                return
-            except _HookFailed as e:
-                if len(records) > 1:
-                    break
-                failed[id(e.hook)] = (e.hook, e.error)
-            except duckdb.Error as e:
-                if len(records) > 1:
-                    break
-                if set_aside is not None:
-                    raise
-                set_aside = e
-        for record in records:
-            self._apply([record])
-
-    def _transaction(self, records: list[Record], failed: dict[int, tuple[TransactionHook, Exception]],
-                     set_aside: Exception | None) -> None:
-        hooks = [_Guarded(h) for h in self.hooks if id(h) not in failed]
-        try:
-            write_records(self._apply_cursor, records, hooks, failed, set_aside)
-        except BaseException:
-            for hook in self.hooks:
-                getattr(hook, "rolled_back", lambda: None)()
-            raise
+        apply_records(self._apply_cursor, records, self.hooks)
 
 
 class _HookFailed(Exception):
@@ -393,7 +380,7 @@ class _HookFailed(Exception):
 
 
 class _Guarded:
-    """A hook whose failure is told apart from the store's own (see :meth:`JournaledWriter._apply`)."""
+    """A hook whose failure is told apart from the store's own (see :func:`apply_records`)."""
 
     def __init__(self, hook: TransactionHook):
         self.hook = hook
