@@ -52,7 +52,11 @@ def paging(signature: str) -> int | None:
 
 
 def export_buttons(store, flt) -> None:
-    """Download buttons; the file is written only when one is pressed."""
+    """Download buttons; the file is written only when one is pressed.
+
+    ``on_click="ignore"``: a click that also reran the page raced the browser's request for the file (the rerun
+    drops the callable the request names; Streamlit then answers "Failed to generate file for download").
+    """
     def produce(fmt: Format):
         def run() -> bytes:
             out = io.BytesIO()
@@ -61,9 +65,9 @@ def export_buttons(store, flt) -> None:
         return run
     c = st.columns(2)
     c[0].download_button("Export the filtered events as CSV", produce("csv"), "events.csv", "text/csv",
-                         key="events_export_csv")
+                         key="events_export_csv", on_click="ignore")
     c[1].download_button("… as JSON lines", produce("jsonl"), "events.jsonl", "application/jsonl",
-                         key="events_export_jsonl")
+                         key="events_export_jsonl", on_click="ignore")
 
 
 def events_tab(store, flt) -> int | None:

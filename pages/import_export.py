@@ -141,7 +141,7 @@ def export_tab(engine) -> None:
         with st.spinner("Writing the export"):
             data = export_bytes(engine, where, fmt)
         st.download_button(f"Download {count:,} events ({len(data) / 1e6:.1f} MB)", data, f"events.{fmt}",
-                           key="ie_x_download", type="primary")
+                           key="ie_x_download", type="primary", on_click="ignore")
 
 
 with plain_errors():

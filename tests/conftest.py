@@ -25,6 +25,7 @@ def _datasets() -> Path:
 
 DATASETS = _datasets()
 DEMO_END = datetime(2026, 6, 1)  # a fixed end, so the demo history is the same in every run
+SERVER_LOGS: dict[str, Path] = {}  # a running app's base URL -> the file its output goes to
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -107,6 +108,7 @@ def serve_app(db: Path, **extra: str):
                              "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_LOGS[base] = Path(log.name)
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -123,6 +125,28 @@ def serve_app(db: Path, **extra: str):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    SERVER_LOGS.pop(base, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report carries what the app printed and what the page showed as an error: a
+    failure seen only in CI can then be told from the report alone."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for value in item.funcargs.values():
+            if isinstance(value, str) and value in SERVER_LOGS:
+                lines = SERVER_LOGS[value].read_text(encoding="utf-8", errors="replace").splitlines()
+                report.sections.append(("the app's output (last 60 lines)", "\n".join(lines[-60:])))
+        page = item.funcargs.get("page")
+        if page is not None:
+            try:
+                shown = page.locator('[data-testid="stException"], [data-testid="stAlert"], '
+                                     '[data-testid="stDownloadButtonError"]').all_inner_texts()
+            except Exception as e:  # noqa: BLE001 - a page that is gone is itself worth reporting
+                shown = [f"(the page could not be read: {e})"]
+            report.sections.append(("errors and notices on the page", "\n---\n".join(shown) or "(none)"))
+    return report
 
 
 @pytest.fixture(scope="session")

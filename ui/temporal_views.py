@@ -87,7 +87,7 @@ def result_table(frame: pd.DataFrame, key: str, file_name: str, linked_at: datet
         if len(frame) > SHOWN_ROWS else f"{len(frame):,} rows."
     st.caption(note)
     st.download_button("Download as CSV", lambda: expand(frame).to_csv(index=False).encode(), file_name, "text/csv",
-                       key=f"{key}_download", icon=":material/download:")
+                       key=f"{key}_download", icon=":material/download:", on_click="ignore")
 
 
 def console_chart(frame: pd.DataFrame, key: str) -> None:
