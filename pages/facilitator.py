@@ -35,8 +35,9 @@ def replace(choice: str, confirmed: bool) -> tuple[str, str]:
 with plain_errors():
     engine, current = get_engine(), room()
     passphrase_box()
-    if flash := S.pop("room_flash", None):
-        getattr(st, flash[0])(flash[1])
+    with st.container():  # always drawn, so the form below keeps its place when the message goes
+        if flash := S.pop("room_flash", None):
+            getattr(st, flash[0])(flash[1])
     st.subheader("The room's database")
     cols = st.columns(3)
     cols[0].metric("File", engine.path.name)

@@ -1,6 +1,7 @@
 """Overview: what is in the store, at a glance."""
 import streamlit as st
 
+from esengine.store.statistics import set_aside_rows
 from ui.analytics_views import per_type_figure
 from ui.cached import overview, shared
 from ui.engine import get_engine
@@ -26,6 +27,17 @@ with plain_errors():
     cols[4].metric("Commands refused", f"{o.commands_refused:,}")
     st.markdown(f"**Time span** (when the events happened): {local_and_utc(o.first_occurred_at)} → "
                 f"{local_and_utc(o.last_occurred_at)}  \n**Last commit:** {local_and_utc(o.last_recorded_at)}")
+    aside = set_aside_rows(engine.store)
+    if not aside.empty:
+        st.warning(f"**{len(aside):,} row(s) of accepted commands could not be written** and were set aside; the "
+                   "events of those commands are stored. Each row below names its table and the database's reason: "
+                   "fix the cause (a key already taken, a value out of range), then insert the row again by hand or "
+                   "leave it. They stay in the table `journal_set_aside` until someone deletes them.")
+        with st.expander("Rows set aside"):
+            st.dataframe(aside, hide_index=True, key="overview_set_aside", column_config={
+                "set_aside_at": "set aside (UTC)", "table_name": "table", "row_json": "row",
+                "error": st.column_config.TextColumn("the database's reason", width="large"),
+                "journal_record": "journal record"})
 
     left, right = st.columns([1, 1])
     with left:

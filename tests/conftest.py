@@ -105,7 +105,8 @@ def serve_app(db: Path, **extra: str):
     env = dict(os.environ, ESENGINE_DB=str(db), **extra)
     log = open(db.with_suffix(".log"), "w")  # noqa: SIM115 - the server writes to it until teardown
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                             "--server.fileWatcherType", "none"],  # nothing changes under a test: watch nothing
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     SERVER_LOGS[base] = Path(log.name)

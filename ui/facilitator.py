@@ -54,12 +54,15 @@ def authorize(action: str) -> None:
 
 
 def locked_note() -> None:
-    """A plain note under destructive buttons: how to unlock them, or how to enable them at all."""
-    if not room().gate.enabled:
-        st.info(HOW_TO_ENABLE)
-    elif not unlocked():
-        st.caption("Rebuild, promote, drop, skip and poison events are the facilitator's: they need the "
-                   "passphrase (in the sidebar).")
+    """A plain note under destructive buttons: how to unlock them, or how to enable them at all. It sits in a
+    container that is always drawn, so what follows keeps its place when the note goes (else the browser shows
+    the old buttons beside the new ones for a moment)."""
+    with st.container():
+        if not room().gate.enabled:
+            st.info(HOW_TO_ENABLE)
+        elif not unlocked():
+            st.caption("Rebuild, promote, drop, skip and poison events are the facilitator's: they need the "
+                       "passphrase (in the sidebar).")
 
 
 def _feed_table(frame: pd.DataFrame, key: str) -> None:

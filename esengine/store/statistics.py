@@ -41,3 +41,10 @@ def events_per_type(store: EventStore) -> pd.DataFrame:
 def streams_per_type(store: EventStore) -> pd.DataFrame:
     return store.cursor().execute("""SELECT stream_type, count(DISTINCT stream_id) AS streams, count(*) AS events
         FROM events GROUP BY stream_type ORDER BY events DESC""").df()
+
+
+def set_aside_rows(store: EventStore) -> pd.DataFrame:
+    """Rows of acknowledged commits that DuckDB refused after all (their events were written; see
+    :mod:`esengine.store.journaled_writer`), newest first: the table, the row as JSON, DuckDB's error, when."""
+    return store.cursor().execute("""SELECT set_aside_at, table_name, CAST(row_json AS VARCHAR) AS row_json, error,
+        seq AS journal_record FROM journal_set_aside ORDER BY set_aside_at DESC, seq DESC""").df()
