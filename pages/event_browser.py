@@ -9,6 +9,7 @@ from esengine.browsing import (count_matching, event_detail, event_page, events_
 from esengine.errors import ValidationError
 from esengine.interchange.export import Format, export_events
 from ui import cached
+from ui.downloads import download_button
 from ui.engine import get_engine
 from ui.event_views import event_detail_view, event_table, link, swimlane_chart
 from ui.feedback import plain_errors, show_error
@@ -52,11 +53,7 @@ def paging(signature: str) -> int | None:
 
 
 def export_buttons(store, flt) -> None:
-    """Download buttons; the file is written only when one is pressed.
-
-    ``on_click="ignore"``: a click that also reran the page raced the browser's request for the file (the rerun
-    drops the callable the request names; Streamlit then answers "Failed to generate file for download").
-    """
+    """Download buttons; the file is written only when one is pressed."""
     def produce(fmt: Format):
         def run() -> bytes:
             out = io.BytesIO()
@@ -64,10 +61,12 @@ def export_buttons(store, flt) -> None:
             return out.getvalue()
         return run
     c = st.columns(2)
-    c[0].download_button("Export the filtered events as CSV", produce("csv"), "events.csv", "text/csv",
-                         key="events_export_csv", on_click="ignore")
-    c[1].download_button("… as JSON lines", produce("jsonl"), "events.jsonl", "application/jsonl",
-                         key="events_export_jsonl", on_click="ignore")
+    with c[0]:
+        download_button("Export the filtered events as CSV", produce("csv"), "events.csv", "text/csv",
+                        key="events_export_csv")
+    with c[1]:
+        download_button("… as JSON lines", produce("jsonl"), "events.jsonl", "application/jsonl",
+                        key="events_export_jsonl")
 
 
 def events_tab(store, flt) -> int | None:

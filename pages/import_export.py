@@ -12,6 +12,7 @@ from esengine.interchange.mapping import ColumnMapping
 from esengine.interchange.readers import UNNAMED
 from esengine.store.filters import EventFilter
 from ui.cached import event_types, stream_types
+from ui.downloads import download_button
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.navigation import stay_on_the_router
@@ -140,8 +141,8 @@ def export_tab(engine) -> None:
     elif count and st.button("Prepare the file", key="ie_x_prepare"):
         with st.spinner("Writing the export"):
             data = export_bytes(engine, where, fmt)
-        st.download_button(f"Download {count:,} events ({len(data) / 1e6:.1f} MB)", data, f"events.{fmt}",
-                           key="ie_x_download", type="primary", on_click="ignore")
+        download_button(f"Download {count:,} events ({len(data) / 1e6:.1f} MB)", data, f"events.{fmt}",
+                        key="ie_x_download", type="primary")
 
 
 with plain_errors():

@@ -5,6 +5,7 @@ from esengine.errors import ValidationError
 from esengine.timetravel import fixture_json, generate_fixture, state_and_diff, state_at
 from ui import time_travel_views as views
 from ui.cached import search_streams, stream_types
+from ui.downloads import download_button
 from ui.engine import get_engine
 from ui.feedback import plain_errors
 from ui.navigation import stay_on_the_router
@@ -154,10 +155,9 @@ def viewer() -> None:
         st.markdown(f"**What changed** from version {compare} to {cursor}")
         views.diff_table(diff.rows(), alt="Fields changed between the two versions")
         views.what_if_panel(engine, tl, cursor)
-        st.download_button("Download this as a test fixture (given/when/then JSON)", key="tt_fixture",
-                           data=lambda: fixture_json(generate_fixture(engine, tl.stream_id, cursor)),
-                           file_name=f"{tl.stream_id}-v{cursor}.json", mime="application/json",
-                           disabled=cursor == 0, on_click="ignore")
+        download_button("Download this as a test fixture (given/when/then JSON)",
+                        lambda: fixture_json(generate_fixture(engine, tl.stream_id, cursor)),
+                        f"{tl.stream_id}-v{cursor}.json", "application/json", key="tt_fixture", disabled=cursor == 0)
 
 
 if ready:

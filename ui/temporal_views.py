@@ -9,6 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from esengine.temporal import fields_of
+from ui.downloads import download_button
 from ui.event_views import link
 from ui.url_state import Param
 
@@ -86,8 +87,8 @@ def result_table(frame: pd.DataFrame, key: str, file_name: str, linked_at: datet
     note = f"Showing the first {SHOWN_ROWS:,} of {len(frame):,} rows; the download has them all." \
         if len(frame) > SHOWN_ROWS else f"{len(frame):,} rows."
     st.caption(note)
-    st.download_button("Download as CSV", lambda: expand(frame).to_csv(index=False).encode(), file_name, "text/csv",
-                       key=f"{key}_download", icon=":material/download:", on_click="ignore")
+    download_button("Download as CSV", lambda: expand(frame).to_csv(index=False).encode(), file_name, "text/csv",
+                    key=f"{key}_download", icon=":material/download:")
 
 
 def console_chart(frame: pd.DataFrame, key: str) -> None:
